@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,10 +20,35 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["LOOPBACK", "free_port", "running_server", "server_command", "wait_for_port"]
+__all__ = [
+    "LOOPBACK",
+    "free_port",
+    "require_program",
+    "running_server",
+    "server_command",
+    "wait_for_port",
+]
 
 LOOPBACK = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def require_program(name: str, *extra_dirs: str) -> str:
+    """Return the path of the external program ``name`` (looked up on ``PATH`` and in
+    ``extra_dirs``), or skip the test when it is missing.
+
+    Under CI (``ASGIREF_E2E_REQUIRED=1``) a missing program fails the test instead, so a
+    green run never hides an untested feature.
+    """
+    import pytest
+
+    path = shutil.which(name) or shutil.which(name, path=os.pathsep.join(extra_dirs))
+    if path:
+        return path
+    message = f"{name} is not installed (Debian: apt-get install {name})"
+    if os.environ.get("ASGIREF_E2E_REQUIRED"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def free_port() -> int:
@@ -59,8 +85,18 @@ def server_command(server: str, app: str, port: int) -> list[str]:
     """
     bind = f"{LOOPBACK}:{port}"
     commands = {
-        "uvicorn": ["-m", "uvicorn", app, "--host", LOOPBACK, "--port", str(port),
-                    "--log-level", "warning", "--no-access-log"],
+        "uvicorn": [
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         "hypercorn": ["-m", "hypercorn", app, "--bind", bind, "--log-level", "warning"],
         "daphne": ["-m", "daphne", "-b", LOOPBACK, "-p", str(port), "-v", "0", app],
         "gunicorn": ["-m", "gunicorn", app, "--bind", bind, "--log-level", "warning"],
@@ -94,7 +130,11 @@ def running_server(
     child_env["PYTHONPATH"] = os.pathsep.join(paths)
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            list(command), cwd=cwd, env=child_env, stdout=log, stderr=subprocess.STDOUT,
+            list(command),
+            cwd=cwd,
+            env=child_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
