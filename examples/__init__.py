@@ -1,0 +1,1 @@
+"""Runnable examples for the asgiref clean-room package (``python -m examples.<name>``)."""
