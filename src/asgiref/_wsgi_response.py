@@ -1,0 +1,234 @@
+"""The WSGI side of a response: ``start_response``, ``write`` and the body iterable.
+
+One :class:`Response` per request, used only on that request's WSGI worker thread.
+It turns what the application produces into ASGI messages and hands them to the
+loop through the request's :class:`~asgiref._wsgi_link.Link`:
+
+* a ``list`` or ``tuple`` body (nothing lazy to run) goes over in **one** hand-off,
+  together with the start message and the final empty body;
+* any other iterable is iterated one item at a time, each item sent (and the send
+  completed) before the next is requested, so at most one chunk is in flight;
+* a ``wsgi.file_wrapper`` result becomes ``http.response.pathsend`` when the server
+  offers that extension and the file is a regular file on disk.
+
+The iterable's ``close()`` is called exactly once, here, on every path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, Final
+
+from asgiref._wsgi_errors import ClientDisconnected
+from asgiref._wsgi_filewrapper import FileWrapper, pathsend_path
+from asgiref._wsgi_link import Link, LinkState, Message, Reply
+
+__all__ = ["ExcInfo", "Response", "as_bytes"]
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+_END: Final[Message] = {"type": "http.response.body"}
+_SECOND_CALL: Final = "You cannot call start_response a second time without exc_info"
+_NO_START: Final = "WSGI application returned without calling start_response"
+
+
+def as_bytes(item: object) -> bytes:
+    """Return a body item as ``bytes``; ``bytearray`` and ``memoryview`` are copied.
+
+    Raises:
+        TypeError: ``item`` is of any other type (``str`` included).
+    """
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, bytearray | memoryview):
+        return bytes(item)
+    raise TypeError(
+        f"WSGI response body items must be bytes, not {type(item).__name__} ({item!r:.40})"
+    )
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                return None
+            return length if length >= 0 else None
+    return None
+
+
+class Response:
+    """Response state of one request.  Runs in: the request's WSGI worker thread.
+
+    Args:
+        link: The request's hand-off to the event loop.
+        pathsend: Whether the server offers the ``http.response.pathsend`` extension.
+    """
+
+    def __init__(self, link: Link, pathsend: bool) -> None:
+        self._link = link
+        self._pathsend = pathsend
+        self.status: int | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self._remaining: int | None = None  # Content-Length bytes still allowed
+        self.start_sent = False
+        self._broken: BaseException | None = None  # why the response cannot continue
+
+    # -- the WSGI callables -----------------------------------------------------------
+
+    def start_response(
+        self,
+        status: str,
+        response_headers: list[tuple[str, str]],
+        exc_info: ExcInfo | None = None,
+    ) -> Callable[[bytes], None]:
+        """PEP 3333 ``start_response``; returns the ``write`` callable.
+
+        Raises:
+            ValueError: Called a second time without ``exc_info``, or a status without
+                a reason phrase.
+            UnicodeEncodeError: A header is not latin-1.
+            BaseException: ``exc_info[1]``, when the start message was already sent.
+        """
+        if exc_info is not None and exc_info[1] is not None:
+            if self.start_sent:
+                raise exc_info[1].with_traceback(exc_info[2])
+        elif self.status is not None:
+            raise ValueError(_SECOND_CALL)
+        code, space, _ = status.partition(" ")
+        if not space:
+            raise ValueError(f"WSGI status must be '<code> <reason>', not {status!r}")
+        status_code = int(code)
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in response_headers
+        ]
+        self.status, self.headers = status_code, headers
+        self._remaining = _content_length(headers)
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """PEP 3333 ``write``: send ``data`` now, before anything the iterable yields.
+
+        Raises:
+            RuntimeError: ``start_response`` was not called yet.
+            TypeError: ``data`` is not bytes-like.
+            ClientDisconnected: The client left or the ASGI call was cancelled.
+            OSError: Whatever the server's ``send()`` raised.
+        """
+        if self.status is None:
+            raise RuntimeError("write() called before start_response()")
+        chunk = as_bytes(data)
+        if chunk and self._remaining != 0 and self._send(self._body(chunk)) is not Reply.SENT:
+            raise ClientDisconnected("the client disconnected")
+
+    # -- messages ---------------------------------------------------------------------
+
+    def _start(self) -> list[Message]:
+        if self.start_sent:
+            return []
+        if self.status is None:
+            raise RuntimeError(_NO_START)
+        self.start_sent = True
+        return [{"type": "http.response.start", "status": self.status, "headers": self.headers}]
+
+    def _body(self, chunk: bytes) -> list[Message]:
+        remaining = self._remaining
+        if remaining is not None:
+            if len(chunk) > remaining:
+                chunk = chunk[:remaining]
+            self._remaining = remaining - len(chunk)
+        messages = self._start()
+        messages.append({"type": "http.response.body", "body": chunk, "more_body": True})
+        return messages
+
+    def _end(self) -> list[Message]:
+        messages = self._start()
+        messages.append(_END)
+        return messages
+
+    def _send(self, messages: list[Message]) -> Reply:
+        """Send one batch and wait; raise if the response cannot go on."""
+        if self._broken is not None:
+            raise self._broken
+        reply = self._link.send(messages)
+        if reply is Reply.FAILED:
+            self._broken = error = self._link.send_error
+            assert error is not None
+            raise error
+        if reply is Reply.CANCELLED:
+            self._broken = ClientDisconnected("the ASGI call was cancelled")
+            raise self._broken
+        return reply
+
+    # -- the body iterable ------------------------------------------------------------
+
+    def consume(self, result: Iterable[bytes]) -> tuple[list[Message], BaseException | None]:
+        """Turn the application's iterable into the final messages, then close it.
+
+        Returns:
+            The messages still to send at the end, and the exception the ASGI call
+            should raise (``None`` if it succeeded).
+        """
+        __traceback_hide__ = True
+        try:
+            messages, error = self._produce(result), None
+        except BaseException as exc:
+            messages, error = [], exc
+        close = getattr(result, "close", None)
+        if close is not None:
+            try:
+                close()
+            except BaseException as exc:
+                if error is None:
+                    messages, error = [], exc
+        return messages, error
+
+    def _produce(self, result: Iterable[bytes]) -> list[Message]:
+        if type(result) is list or type(result) is tuple:
+            return self._collect(result)
+        if self._pathsend and isinstance(result, FileWrapper):
+            messages = self._pathsend_messages(result)
+            if messages is not None:
+                return messages
+        return self._stream(result)
+
+    def _collect(self, items: Iterable[Any]) -> list[Message]:
+        """A list or tuple: every message in one batch (no lazy code to pace)."""
+        messages: list[Message] = []
+        for item in items:
+            if self._remaining == 0:
+                break
+            messages += self._body(as_bytes(item))
+        return messages + self._end()
+
+    def _stream(self, result: Iterable[Any]) -> list[Message]:
+        """A lazy iterable: send each item before requesting the next."""
+        iterator = iter(result)
+        link = self._link
+        while self._remaining != 0:
+            if link.state is not LinkState.RUNNING:
+                if link.state is LinkState.CANCELLED:
+                    raise ClientDisconnected("the ASGI call was cancelled")
+                return []
+            try:
+                item = next(iterator)
+            except StopIteration:
+                break
+            if self._send(self._body(as_bytes(item))) is Reply.DISCONNECTED:
+                return []
+        return self._end()
+
+    def _pathsend_messages(self, wrapper: FileWrapper) -> list[Message] | None:
+        target = pathsend_path(wrapper)
+        if target is None or self.start_sent or self.status is None:
+            return None
+        path, size = target
+        if self._remaining is None:
+            self.headers = [*self.headers, (b"content-length", str(size).encode("ascii"))]
+        elif self._remaining != size:
+            return None
+        messages = self._start()
+        messages.append({"type": "http.response.pathsend", "path": path})
+        return messages

@@ -1,0 +1,16 @@
+"""Run a WSGI (PEP 3333) application as an ASGI 3 application.
+
+:class:`WsgiToAsgi` runs each request on a worker thread of a bounded pool, streams
+the request body on demand and the response with backpressure, and calls the
+iterable's ``close()`` on every path.  :class:`ClientDisconnected` (importable from
+here, not in ``__all__``) is the :class:`OSError` the WSGI side sees when the client
+goes away.  See ``docs/wsgi.rst``.
+"""
+
+from asgiref._wsgi_errors import ClientDisconnected, DuplicateHeadersError
+from asgiref._wsgi_instance import WsgiToAsgi, WsgiToAsgiInstance
+
+__all__ = ["WsgiToAsgi", "WsgiToAsgiInstance"]
+
+# Importable and documented, but not part of asgiref's ``__all__``.
+_EXTRA = (ClientDisconnected, DuplicateHeadersError)
