@@ -1,0 +1,215 @@
+"""The two ways ``async_to_sync`` runs a coroutine while its sync caller blocks.
+
+* :func:`run_on_parent_loop` (Table B row B1): as a task on the running loop that
+  awaits the ``sync_to_async`` call this thread is executing.
+* :func:`run_on_fresh_loop` (rows B2/B3): on a new event loop per call, run by a
+  pooled loop-runner thread (or an ``AsyncSingleThreadContext``'s thread), with
+  ``asyncio.run()`` clean-up: leftover tasks cancelled, async generators finalised,
+  the default executor shut down, the loop closed.
+
+In both cases the caller creates a ``CurrentThreadExecutor`` (the *bridge*), stores it
+in the coroutine's context as ``BRIDGE`` and serves thread-sensitive work sent back to
+it (row A1) until the coroutine is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Coroutine
+from contextvars import Context
+from typing import Any
+
+from asgiref import _context, _workers
+from asgiref._calls import Call
+from asgiref._current_thread_executor import CurrentThreadExecutor
+from asgiref._state import BRIDGE, SINGLE_THREAD, THREAD, forget_loop, register_loop
+
+__all__ = ["run_on_fresh_loop", "run_on_parent_loop"]
+
+
+class _Job:
+    """One ``async_to_sync`` call in flight: what to run and where its outcome goes.
+
+    ``task`` / ``error`` are written by the thread running the loop before the bridge
+    is signalled, and read by the blocked caller after ``serve()`` returned.
+    """
+
+    __slots__ = ("awaitable", "bridge", "ctx", "epoch", "error", "exc", "parent", "task", "worker")
+
+    def __init__(
+        self,
+        awaitable: Awaitable[Any],
+        exc: BaseException | None,
+        bridge: CurrentThreadExecutor,
+        ctx: Context,
+        epoch: object,
+    ) -> None:
+        self.awaitable = awaitable
+        self.exc = exc
+        self.bridge = bridge
+        self.ctx = ctx
+        self.epoch = epoch
+        self.task: asyncio.Task[Any] | None = None
+        self.error: BaseException | None = None
+        self.parent: Call | None = None
+        self.worker: _workers.Worker | None = None
+
+    async def main(self) -> Any:
+        """The bridge task's coroutine.  Runs in: the loop's thread, inside ``ctx``."""
+        __traceback_hide__ = True  # R11: Django's debug page hides this frame
+        _context.adopt(self.epoch)
+        exc = self.exc
+        if exc is None:
+            return await self.awaitable
+        traceback = exc.__traceback__
+        try:
+            raise exc
+        except BaseException:
+            exc.__traceback__ = traceback
+            return await self.awaitable
+
+    # -- row B1 -------------------------------------------------------------------
+
+    def start_on_parent(self) -> None:
+        """Create the task on the parent loop.  Runs in: the parent loop's thread."""
+        task = asyncio.get_running_loop().create_task(self.main(), context=self.ctx)
+        self.task = task
+        parent = self.parent
+        assert parent is not None
+        parent.inner_task = task
+        task.add_done_callback(self._parent_task_done)
+
+    def _parent_task_done(self, task: asyncio.Task[Any]) -> None:
+        """Runs in: the parent loop's thread."""
+        parent = self.parent
+        if parent is not None and parent.inner_task is task:
+            parent.inner_task = None
+        self.bridge.signal_done()
+
+    # -- rows B2/B3 ---------------------------------------------------------------
+
+    def run_fresh_loop(self) -> None:
+        """Run the coroutine on a new loop, then clean up like ``asyncio.run()``.
+
+        Runs in: the loop-runner thread.  Never raises; always signals the bridge.
+        """
+        __traceback_hide__ = True  # R11: Django's debug page hides this frame
+        try:
+            loop = asyncio.new_event_loop()
+            try:
+                self._run_and_finalise(loop)
+            finally:
+                forget_loop(loop)
+                loop.close()
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            worker = self.worker
+            if worker is not None:
+                _workers.pool().release(worker)
+            self.bridge.signal_done()
+
+    def _run_and_finalise(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Runs in: the loop-runner thread."""
+        register_loop(loop, self.bridge)
+        task = loop.create_task(self.main(), context=self.ctx)
+        self.task = task
+        try:
+            loop.run_until_complete(task)
+        except BaseException:
+            if not task.done():
+                raise
+        loop.run_until_complete(_shutdown_loop(loop))
+
+    def outcome(self) -> Any:
+        """Return the coroutine's result or raise its exception.  Runs in: the caller."""
+        error, task = self.error, self.task
+        self.error = None
+        if error is not None:
+            raise error
+        assert task is not None
+        return task.result()
+
+
+async def _shutdown_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel leftover tasks, finalise async generators, shut the default executor."""
+    current = asyncio.current_task()
+    leftovers = [task for task in asyncio.all_tasks(loop) if task is not current]
+    if leftovers:
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
+        for task in leftovers:
+            if not task.cancelled() and task.exception() is not None:
+                loop.call_exception_handler(
+                    {
+                        "message": "unhandled exception during async_to_sync() shutdown",
+                        "exception": task.exception(),
+                        "task": task,
+                    }
+                )
+    await loop.shutdown_asyncgens()
+    await loop.shutdown_default_executor()
+
+
+def _prepare(awaitable: Awaitable[Any], exc: BaseException | None) -> tuple[_Job, Any]:
+    """Create the bridge and the job; put the bridge in the coroutine's context copy."""
+    bridge = CurrentThreadExecutor(THREAD.executor)
+    ctx, epoch = _context.capture()
+    previous = ctx.run(BRIDGE.get)
+    ctx.run(BRIDGE.set, bridge)
+    return _Job(awaitable, exc, bridge, ctx, epoch), previous
+
+
+def _serve_and_finish(job: _Job, previous: Any) -> Any:
+    """Block serving the bridge, then copy context changes back and unwrap.
+
+    Runs in: the calling sync thread.
+    """
+    __traceback_hide__ = True  # R11: Django's debug page hides this frame
+    thread = THREAD
+    bridge = job.bridge
+    thread.executor = bridge
+    try:
+        bridge.serve()
+    finally:
+        thread.executor = bridge.old_executor
+    ctx = job.ctx
+    ctx.run(BRIDGE.set, previous)
+    _context.write_back(ctx)
+    return job.outcome()
+
+
+def run_on_parent_loop(parent: Call, awaitable: Awaitable[Any], exc: BaseException | None) -> Any:
+    """Row B1: run ``awaitable`` as a task on ``parent.loop`` and block until done.
+
+    Runs in: the thread executing ``parent`` (a ``sync_to_async`` call).
+    """
+    __traceback_hide__ = True  # R11: Django's debug page hides this frame
+    job, previous = _prepare(awaitable, exc)
+    job.parent = parent
+    parent.loop.call_soon_threadsafe(job.start_on_parent)
+    return _serve_and_finish(job, previous)
+
+
+def run_on_fresh_loop(awaitable: Awaitable[Any], exc: BaseException | None) -> Any:
+    """Rows B2/B3: run ``awaitable`` on a new loop in a worker thread, block until done.
+
+    Runs in: the calling sync thread (no running loop, no usable parent loop).
+    """
+    __traceback_hide__ = True  # R11: Django's debug page hides this frame
+    job, previous = _prepare(awaitable, exc)
+    single = SINGLE_THREAD.get()
+    if single is not None:
+        single.submit_loop_job(job.run_fresh_loop)
+    else:
+        worker = _workers.pool().acquire()
+        job.worker = worker
+        worker.submit(job.run_fresh_loop)
+    return _serve_and_finish(job, previous)
+
+
+def close_coroutine(awaitable: object) -> None:
+    """Close a coroutine that will never be awaited (avoids a RuntimeWarning)."""
+    if isinstance(awaitable, Coroutine):
+        awaitable.close()

@@ -1,0 +1,132 @@
+"""Where the bridges keep their routing state.
+
+* Context variables (state that follows code into tasks it creates):
+
+  - ``BRIDGE``: the ``CurrentThreadExecutor`` of the innermost ``async_to_sync`` call
+    this code descends from (Table A row A1); hidden (``None``) inside a
+    ``ThreadSensitiveContext(executor=...)`` block.
+  - ``SCOPE``: the innermost active ``ThreadSensitiveContext`` scope (row A2).
+  - ``SYNC_THREAD_CALL``: the call currently running on the process-wide sync thread
+    that this code descends from (deadlock detection 1).
+  - ``SINGLE_THREAD``: the outermost ``AsyncSingleThreadContext`` (row B2).
+
+* Thread state (:data:`THREAD`, a ``threading.local``): which ``sync_to_async`` call
+  the thread is executing (its *parent loop*, row B1) and which bridge it is blocked in.
+  Read and written only by the thread itself.
+
+* Per-event-loop state (:func:`loop_state`): one :class:`LoopState` per loop created by
+  ``async_to_sync`` (row A3), in a loop-keyed weak map.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Final, Protocol
+
+if TYPE_CHECKING:
+    from asgiref._calls import Call
+    from asgiref._current_thread_executor import CurrentThreadExecutor
+
+__all__ = [
+    "BRIDGE",
+    "SCOPE",
+    "SINGLE_THREAD",
+    "SYNC_THREAD_CALL",
+    "THREAD",
+    "LoopState",
+    "Scope",
+    "SingleThreadRunner",
+    "forget_loop",
+    "loop_state",
+    "register_loop",
+]
+
+
+class Scope(Protocol):
+    """A ``ThreadSensitiveContext`` scope that thread-sensitive calls are routed to."""
+
+    def submit(self, call: Call) -> None:
+        """Run ``call`` on the scope's thread or executor (raise if impossible)."""
+
+
+class SingleThreadRunner(Protocol):
+    """An ``AsyncSingleThreadContext``: runs fresh-loop jobs on one shared thread."""
+
+    def submit_loop_job(self, job: Callable[[], object]) -> None:
+        """Run ``job`` on the context's thread."""
+
+
+BRIDGE: Final[ContextVar[CurrentThreadExecutor | None]] = ContextVar(
+    "asgiref.sync.bridge", default=None
+)
+SCOPE: Final[ContextVar[Scope | None]] = ContextVar("asgiref.sync.scope", default=None)
+SYNC_THREAD_CALL: Final[ContextVar[Call | None]] = ContextVar(
+    "asgiref.sync.sync_thread_call", default=None
+)
+SINGLE_THREAD: Final[ContextVar[SingleThreadRunner | None]] = ContextVar(
+    "asgiref.sync.single_thread", default=None
+)
+
+
+class _ThreadState(threading.local):
+    """Per-thread bridge state.  Runs in: only ever touched by its own thread."""
+
+    #: The innermost ``sync_to_async`` call this thread is executing (parent loop).
+    call: Call | None = None
+    #: The innermost ``async_to_sync`` bridge this thread is blocked in.
+    executor: CurrentThreadExecutor | None = None
+
+
+THREAD: Final = _ThreadState()
+
+
+class LoopState:
+    """State of one event loop created by ``async_to_sync`` (rows B2/B3).
+
+    Attributes:
+        owner: The executor of the bridge blocked on the loop's result (row A3).
+    """
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: CurrentThreadExecutor) -> None:
+        self.owner = owner
+
+
+_loops_lock = threading.Lock()
+# Written under _loops_lock; read without it (a dict lookup is atomic).
+_loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
+    weakref.WeakKeyDictionary()
+)
+# Number of entries in _loops; lets the hot path skip the weak-map lookup when zero.
+_loop_count = 0  # guarded by _loops_lock
+
+
+def register_loop(loop: asyncio.AbstractEventLoop, owner: CurrentThreadExecutor) -> None:
+    """Record that ``owner``'s bridge created and waits on ``loop``.
+
+    Runs in: the thread about to run ``loop``.
+    """
+    global _loop_count
+    with _loops_lock:
+        _loops[loop] = LoopState(owner)
+        _loop_count += 1
+
+
+def forget_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Drop ``loop``'s state.  Runs in: the thread that ran ``loop``."""
+    global _loop_count
+    with _loops_lock:
+        if _loops.pop(loop, None) is not None:
+            _loop_count -= 1
+
+
+def loop_state(loop: asyncio.AbstractEventLoop) -> LoopState | None:
+    """Return the state of ``loop`` if ``async_to_sync`` created it.  Runs in: any thread."""
+    if not _loop_count:
+        return None
+    return _loops.get(loop)
