@@ -1,0 +1,188 @@
+"""The speed targets of the issues, checked against one run's medians.
+
+A target compares ours with one other figure of the same run: the reference, the first
+floor, the peer (a2wsgi), another workload of ours, or an absolute memory bound. Verdicts:
+``PASS``, ``FAIL``, ``n.i.`` (ours not implemented), ``error`` (ours failed), ``n.m.`` (a
+figure was not measured, e.g. filtered out by ``--only``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from benchmarks._registry import OURS, WORKLOADS, Impl, Role, Workload, workload
+from benchmarks._stats import OK, Series, fmt_bytes, fmt_ratio, ratio
+
+__all__ = [
+    "ALL_TARGETS",
+    "NOT_SLOWER",
+    "TARGETS",
+    "Results",
+    "Target",
+    "Versus",
+    "evaluate",
+    "summary",
+]
+
+Results = Mapping[str, Mapping[str, Series]]
+"""Workload name -> implementation label -> its series."""
+
+MIB = 1024 * 1024
+
+
+class Versus(enum.Enum):
+    """What ours is compared with."""
+
+    REFERENCE = "reference"
+    FLOOR = "floor"
+    PEER = "peer"
+    WORKLOAD = "workload"
+    """Ours on another workload (``other``)."""
+    PEAK_MEMORY = "peak memory"
+    """An absolute bound in bytes on ours' peak memory."""
+    NON_2XX = "non-2xx"
+    """An absolute bound on ours' non-2xx (and failed) responses, summed over rounds."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One checked target.
+
+    Attributes:
+        text: what is promised, as printed.
+        workload: the workload of ours.
+        versus: what it is compared with.
+        limit: the bound on the ratio (or bytes, or count).
+        at_least: the ratio must be ``>= limit`` (rates) instead of ``<= limit``.
+        other: the other workload, for ``Versus.WORKLOAD``.
+        source: where the target comes from.
+    """
+
+    text: str
+    workload: str
+    versus: Versus
+    limit: float
+    at_least: bool = False
+    other: str = ""
+    source: str = ""
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("sync_to_async hop (thread-sensitive) <= 1.1x run_in_executor floor", "s2a_hop_ts",
+           Versus.FLOOR, 1.1, source="issue 5"),
+    Target("async_to_sync from sync code <= 0.4x asgiref", "a2s_noloop", Versus.REFERENCE, 0.4,
+           source="issue 5"),
+    Target("async_to_sync inside sync_to_async <= 1.0x run_coroutine_threadsafe floor",
+           "a2s_in_s2a", Versus.FLOOR, 1.0, source="issue 5"),
+    Target("ThreadSensitiveContext request <= 2x one hop (ours, thread-sensitive)",
+           "tsc_request", Versus.WORKLOAD, 2.0, other="s2a_hop_ts", source="issue 5"),
+    Target("Local get, sync >= 5x faster than asgiref", "local_get_sync", Versus.REFERENCE, 0.2,
+           source="issue 3"),
+    Target("Local get, async >= 5x faster than asgiref", "local_get_async", Versus.REFERENCE,
+           0.2, source="issue 3"),
+    Target("Local set+get, sync >= 5x faster than asgiref", "local_setget_sync",
+           Versus.REFERENCE, 0.2, source="issue 3"),
+    Target("Local set+get, async >= 5x faster than asgiref", "local_setget_async",
+           Versus.REFERENCE, 0.2, source="issue 3"),
+    Target("thread-critical get, sync >= 5x faster than asgiref", "local_tc_get_sync",
+           Versus.REFERENCE, 0.2, source="issue 3"),
+    Target("thread-critical get, async >= 5x faster than asgiref", "local_tc_get_async",
+           Versus.REFERENCE, 0.2, source="issue 3"),
+    Target("thread-critical set+get, sync >= 5x faster than asgiref", "local_tc_setget_sync",
+           Versus.REFERENCE, 0.2, source="issue 3"),
+    Target("thread-critical set+get, async >= 5x faster than asgiref", "local_tc_setget_async",
+           Versus.REFERENCE, 0.2, source="issue 3"),
+    Target("WSGI hello, sequential <= 1.5x one-hop floor", "wsgi_hello", Versus.FLOOR, 1.5,
+           source="issue 6"),
+    Target("WSGI hello, 100 concurrent <= 2x one-hop floor", "wsgi_hello_100", Versus.FLOOR,
+           2.0, source="issue 6"),
+    Target("WSGI 1 MiB response <= 3x one-hop floor", "wsgi_stream_1mib", Versus.FLOOR, 3.0,
+           source="issue 6"),
+    Target("WSGI 10 MiB request body <= 3x one-hop floor", "wsgi_body_10mib", Versus.FLOOR, 3.0,
+           source="issue 6"),
+    Target("WSGI 64 MiB upload: peak memory growth < 8 MiB", "wsgi_upload_64mib",
+           Versus.PEAK_MEMORY, 8 * MIB, source="issue 6"),
+    Target("e2e WSGI hello >= 1.3x a2wsgi requests/s", "e2e_wsgi_hello", Versus.PEER, 1.3,
+           at_least=True, source="issue 6"),
+    Target("e2e WSGI hello: zero non-2xx", "e2e_wsgi_hello", Versus.NON_2XX, 0,
+           source="issue 6"),
+)  # fmt: skip
+"""The issues' targets."""
+
+
+def _not_slower(spec: Workload) -> Target:
+    if spec.higher_is_better:
+        return Target(f"{spec.title}: >= 1.0x asgiref req/s", spec.name, Versus.REFERENCE, 1.0,
+                      at_least=True, source="contract 16")  # fmt: skip
+    return Target(f"{spec.title}: <= 1.0x asgiref time", spec.name, Versus.REFERENCE, 1.0,
+                  source="contract 16")  # fmt: skip
+
+
+NOT_SLOWER: tuple[Target, ...] = tuple(
+    _not_slower(spec)
+    for spec in WORKLOADS
+    if any(impl.role is Role.REFERENCE for impl in spec.impls)
+)
+"""Contract §16: never slower than asgiref 3.13.0 on any workload of the runner."""
+
+ALL_TARGETS: tuple[Target, ...] = TARGETS + NOT_SLOWER
+
+
+def _other(target: Target, spec: Workload) -> tuple[Impl | None, str]:
+    """The implementation (and workload) ours is compared with."""
+    if target.versus is Versus.REFERENCE:
+        return next((i for i in spec.impls if i.role is Role.REFERENCE), None), spec.name
+    if target.versus is Versus.FLOOR:
+        return spec.floor, spec.name
+    if target.versus is Versus.PEER:
+        return spec.peer, spec.name
+    return OURS, target.other
+
+
+_NAMES = {Versus.REFERENCE: "asgiref", Versus.FLOOR: "floor", Versus.PEER: "a2wsgi"}
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def evaluate(target: Target, results: Results) -> tuple[str, str]:
+    """Check ``target`` against ``results``.
+
+    Returns:
+        ``(verdict, measured)``: the verdict and the measured figure as text.
+    """
+    spec = workload(target.workload)
+    ours = results.get(spec.name, {}).get(OURS.label)
+    if ours is None:
+        return "n.m.", "not measured"
+    if ours.median is None:
+        return ("n.i." if ours.status == "n.i." else ours.status), ours.detail[:60]
+    if target.versus is Versus.PEAK_MEMORY:
+        peak = ours.peak
+        if peak is None:
+            return "n.m.", "no memory figure"
+        return _verdict(peak < target.limit), f"peak {fmt_bytes(peak)}"
+    if target.versus is Versus.NON_2XX:
+        bad = ours.counters.get("non2xx", 0) + ours.counters.get("errors", 0)
+        return _verdict(bad <= target.limit), f"{bad} non-2xx/failed"
+    impl, other_name = _other(target, spec)
+    other = results.get(other_name, {}).get(impl.label) if impl is not None else None
+    value = ratio(ours.median, other.median if other is not None else None)
+    if value is None:
+        return "n.m.", f"{impl.label if impl else target.versus.value} not measured"
+    ok = value >= target.limit if target.at_least else value <= target.limit
+    suffix = "" if ours.status == OK else f" ({ours.status} in some rounds)"
+    versus = f"ours {target.other}" if target.versus is Versus.WORKLOAD else _NAMES[target.versus]
+    return _verdict(ok), f"ours/{versus} = {fmt_ratio(value)}{suffix}"
+
+
+def summary(targets: Sequence[Target], results: Results) -> dict[str, int]:
+    """Count verdicts over ``targets``."""
+    counts: dict[str, int] = {}
+    for target in targets:
+        verdict, _ = evaluate(target, results)
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return counts

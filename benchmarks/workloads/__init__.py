@@ -1,0 +1,21 @@
+"""Workload bodies: for each workload, one factory per implementation key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from benchmarks.workloads import bridge, local, wsgi
+from benchmarks.workloads._base import Body
+
+__all__ = ["Body", "factory"]
+
+_ALL: dict[str, dict[str, Callable[[], Body]]] = {**bridge.BODIES, **local.BODIES, **wsgi.BODIES}
+
+
+def factory(workload: str, impl: str) -> Callable[[], Body]:
+    """Return the body factory of ``impl`` on ``workload``.
+
+    Raises:
+        KeyError: unknown workload or implementation key.
+    """
+    return _ALL[workload][impl]
