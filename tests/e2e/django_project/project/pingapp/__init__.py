@@ -1,0 +1,1 @@
+"""The project's one app: a model used through the sync and the async ORM API."""
