@@ -12,7 +12,9 @@ The body flows through an :class:`InputPipe`, a small buffer shared by two threa
   had paused.
 
 Memory bound: apart from what the current read call returns, at most
-``READ_AHEAD`` bytes plus one ASGI message of unread body is held.
+``READ_AHEAD`` bytes plus two ASGI messages of unread body are held (the pipe
+pauses the pump at ``READ_AHEAD`` and resumes it below half of that; the reader
+takes only the chunks the current read needs).
 
 After the body is complete the pump keeps one ``receive()`` pending to notice
 ``http.disconnect`` while the response streams.
@@ -71,8 +73,11 @@ class InputPipe:
 
     # -- reader side (worker thread) --------------------------------------------------
 
-    def take(self) -> list[bytes]:
-        """Return every buffered chunk, blocking until there is one.
+    def take(self, need: int) -> list[bytes]:
+        """Return buffered chunks holding at least ``need`` bytes (all if negative).
+
+        Blocks until at least one chunk is buffered.  Takes whole chunks, fewer than
+        ``need`` bytes only when that is all there is.
 
         Returns:
             A non-empty list of chunks, or ``[]`` at the end of the body.
@@ -86,8 +91,12 @@ class InputPipe:
         while True:
             with self._lock:
                 if self._chunks:
-                    chunks, self._chunks, self._size = self._chunks, [], 0
-                    paused, self._paused = self._paused, None
+                    chunks = self._split(need)
+                    paused = self._paused
+                    if paused is not None and self._size <= READ_AHEAD // 2:
+                        self._paused = None
+                    else:
+                        paused = None
                     break
                 if self.eof:
                     return []
@@ -99,6 +108,21 @@ class InputPipe:
         if paused is not None:
             self._call_soon(_resume, paused)
         return chunks
+
+    def _split(self, need: int) -> list[bytes]:
+        """Remove and return leading chunks worth ``need`` bytes.  Caller holds _lock."""
+        chunks = self._chunks
+        if need < 0 or need >= self._size:
+            self._chunks, self._size = [], 0
+            return chunks
+        count = got = 0
+        while got < need:
+            got += len(chunks[count])
+            count += 1
+        taken = chunks[:count]
+        del chunks[:count]
+        self._size -= got
+        return taken
 
     def _request_pump(self) -> None:
         if not self._pump_requested:
@@ -208,10 +232,11 @@ class WsgiInput:
         self._avail = 0  # unread bytes in _chunks
         self._eof = False
 
-    def _fill(self) -> bool:
+    def _fill(self, need: int) -> bool:
+        """Add at least ``need`` more bytes (all if negative; fewer at the end)."""
         if self._eof:
             return False
-        chunks = self._pipe.take()
+        chunks = self._pipe.take(need)
         if not chunks:
             self._eof = True
             return False
@@ -246,10 +271,10 @@ class WsgiInput:
     def read(self, size: int | None = -1) -> bytes:
         """Read ``size`` bytes (blocking until they or the end arrive); all if negative."""
         if size is None or size < 0:
-            while self._fill():
+            while self._fill(-1):
                 pass
             return self._take(self._avail)
-        while self._avail < size and self._fill():
+        while self._avail < size and self._fill(size - self._avail):
             pass
         return self._take(min(size, self._avail))
 
@@ -279,7 +304,7 @@ class WsgiInput:
                 wanted = limit
                 break
             scanned = self._avail
-            if not self._fill():
+            if not self._fill(1):
                 wanted = self._avail
                 break
         return self._take(wanted if limit < 0 else min(wanted, limit))

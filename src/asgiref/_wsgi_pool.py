@@ -40,7 +40,7 @@ logger = logging.getLogger("asgiref.wsgi")
 _names = itertools.count(1)
 _pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
 
-Job = Callable[[], None]
+Job = Callable[[], object]
 
 
 class _Worker:

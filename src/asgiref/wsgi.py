@@ -7,10 +7,10 @@ here, not in ``__all__``) is the :class:`OSError` the WSGI side sees when the cl
 goes away.  See ``docs/wsgi.rst``.
 """
 
-from asgiref._wsgi_errors import ClientDisconnected, DuplicateHeadersError
+# ClientDisconnected and DuplicateHeadersError are importable and documented, but not
+# in ``__all__``, which lists exactly asgiref's public names.
+from asgiref._wsgi_errors import ClientDisconnected as ClientDisconnected
+from asgiref._wsgi_errors import DuplicateHeadersError as DuplicateHeadersError
 from asgiref._wsgi_instance import WsgiToAsgi, WsgiToAsgiInstance
 
 __all__ = ["WsgiToAsgi", "WsgiToAsgiInstance"]
-
-# Importable and documented, but not part of asgiref's ``__all__``.
-_EXTRA = (ClientDisconnected, DuplicateHeadersError)

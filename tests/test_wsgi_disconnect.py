@@ -1,0 +1,306 @@
+"""Disconnect, send errors and cancellation in ``asgiref.wsgi`` (contract §6.5; D1, D13)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from asgiref.wsgi import ClientDisconnected, WsgiToAsgi
+from wsgi_support import WAIT, Closing, Environ, Peer, StartResponse, http_scope, request
+
+
+def endless() -> Iterator[bytes]:
+    while True:
+        yield b"tick"
+
+
+def serving(items: Any) -> Any:
+    def app(environ: Environ, start_response: StartResponse) -> Any:
+        start_response("200 OK", [])
+        return items
+
+    return app
+
+
+@pytest.mark.asyncio
+async def test_D13_close_is_called_when_client_disconnects_during_the_response() -> None:
+    items = Closing(endless())
+    peer = Peer(request())
+    sends = 0
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal sends
+        sends += 1
+        if sends == 3:
+            peer.inbox.put_nowait({"type": "http.disconnect"})
+            await asyncio.sleep(0)  # let the watcher see it
+
+    await WsgiToAsgi(serving(items))(http_scope(), peer.receive, send)
+    assert items.closed == 1
+    assert items.close_thread != threading.get_ident()
+    assert items.requested <= sends + 1
+
+
+@pytest.mark.asyncio
+async def test_D13_close_is_called_when_send_raises_and_the_same_exception_propagates(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    items = Closing(endless())
+    error = ConnectionResetError("client went away")
+    sends = 0
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal sends
+        sends += 1
+        if sends == 4:
+            raise error
+
+    peer = Peer(request())
+    with (
+        caplog.at_level(logging.ERROR, logger="asgiref.wsgi"),
+        pytest.raises(ConnectionResetError) as info,
+    ):
+        await WsgiToAsgi(serving(items))(http_scope(), peer.receive, send)
+    assert info.value is error
+    assert items.closed == 1
+    assert items.requested == 3
+    assert [r for r in caplog.records if r.name == "asgiref.wsgi"] == []
+
+
+@pytest.mark.asyncio
+async def test_send_error_in_the_final_batch_propagates() -> None:
+    error = ConnectionResetError("late")
+
+    async def send(message: dict[str, Any]) -> None:
+        raise error
+
+    peer = Peer(request())
+    with pytest.raises(ConnectionResetError) as info:
+        await WsgiToAsgi(serving([b"x"]))(http_scope(), peer.receive, send)
+    assert info.value is error
+
+
+@pytest.mark.asyncio
+async def test_write_raises_the_send_error_and_later_writes_too() -> None:
+    error = BrokenPipeError("closed")
+    seen: list[BaseException] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        write = start_response("200 OK", [])
+        for _ in range(2):
+            try:
+                write(b"data")
+            except OSError as exc:
+                seen.append(exc)
+        return []
+
+    async def send(message: dict[str, Any]) -> None:
+        raise error
+
+    peer = Peer(request())
+    with pytest.raises(BrokenPipeError):
+        await WsgiToAsgi(app)(http_scope(), peer.receive, send)
+    assert seen == [error, error]
+
+
+@pytest.mark.asyncio
+async def test_write_after_disconnect_raises_client_disconnected_and_call_returns() -> None:
+    peer = Peer(request())
+    disconnected = threading.Event()
+    seen: list[BaseException] = []
+    first_written = threading.Event()
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        write = start_response("200 OK", [])
+        write(b"first")
+        first_written.set()
+        disconnected.wait(WAIT)
+        try:
+            write(b"second")
+        except ClientDisconnected as exc:
+            seen.append(exc)
+            raise
+        return []
+
+    task = asyncio.create_task(WsgiToAsgi(app)(http_scope(), peer.receive, peer.send))
+    assert await asyncio.to_thread(first_written.wait, WAIT)
+    peer.inbox.put_nowait({"type": "http.disconnect"})
+    while peer.inbox.qsize():
+        await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    disconnected.set()
+    await task  # returns normally: the client is gone
+    assert len(seen) == 1
+    assert [m.get("body") for m in peer.sent[1:]] == [b"first"]
+
+
+@pytest.mark.asyncio
+async def test_D13_cancellation_does_not_wait_and_the_worker_stops_at_its_next_send() -> None:
+    items_started = threading.Event()
+    release = threading.Event()
+
+    def gen() -> Iterator[bytes]:
+        yield b"one"
+        items_started.set()
+        release.wait(WAIT)
+        yield b"two"
+        yield b"never requested"
+
+    items = Closing(gen())
+    peer = Peer(request())
+    task = asyncio.create_task(WsgiToAsgi(serving(items))(http_scope(), peer.receive, peer.send))
+    assert await asyncio.to_thread(items_started.wait, WAIT)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task  # does not wait for the blocked worker
+    assert items.closed == 0
+    release.set()
+    assert await asyncio.to_thread(items.close_event.wait, WAIT)
+    assert items.closed == 1
+    assert items.requested == 2
+    assert [m.get("body") for m in peer.sent[1:]] == [b"one"]
+
+
+@pytest.mark.asyncio
+async def test_cancellation_while_the_worker_waits_for_a_send_releases_it() -> None:
+    send_entered = asyncio.Event()
+    items = Closing(endless())
+
+    async def send(message: dict[str, Any]) -> None:
+        send_entered.set()
+        await asyncio.Event().wait()
+
+    peer = Peer(request())
+    task = asyncio.create_task(WsgiToAsgi(serving(items))(http_scope(), peer.receive, send))
+    await send_entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(items.close_event.wait, WAIT)
+    assert items.requested == 1
+
+
+@pytest.mark.asyncio
+async def test_cancellation_while_the_worker_reads_input_raises_client_disconnected() -> None:
+    errors: list[BaseException] = []
+    done = threading.Event()
+    reading = threading.Event()
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        try:
+            reading.set()
+            environ["wsgi.input"].read()
+        except ClientDisconnected as exc:
+            errors.append(exc)
+        finally:
+            done.set()
+        return []
+
+    peer = Peer(request(b"part", more_body=True))
+    task = asyncio.create_task(WsgiToAsgi(app)(http_scope(), peer.receive, peer.send))
+    assert await asyncio.to_thread(reading.wait, WAIT)
+    while peer.receive_calls < 2:  # the pump waits for the next body message
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(done.wait, WAIT)
+    assert len(errors) == 1
+
+
+@pytest.mark.asyncio
+async def test_cancellation_before_the_worker_starts_skips_the_app() -> None:
+    gate = threading.Event()
+    called: list[str] = []
+
+    def blocker(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        called.append(environ["PATH_INFO"])
+        gate.wait(WAIT)
+        start_response("200 OK", [])
+        return []
+
+    adapter = WsgiToAsgi(blocker, max_workers=1)
+    first = Peer(request())
+    first_task = asyncio.create_task(adapter(http_scope(path="/first"), first.receive, first.send))
+    while not called:
+        await asyncio.sleep(0)
+    second = Peer(request())
+    second_task = asyncio.create_task(
+        adapter(http_scope(path="/second"), second.receive, second.send)
+    )
+    for _ in range(10):
+        await asyncio.sleep(0)
+    second_task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second_task
+    gate.set()
+    await first_task
+    third = Peer(request())
+    await adapter(http_scope(path="/third"), third.receive, third.send)
+    assert called == ["/first", "/third"]
+
+
+@pytest.mark.asyncio
+async def test_disconnects_free_the_worker_thread_no_leak() -> None:
+    adapter_items: list[Closing] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> Closing:
+        start_response("200 OK", [])
+        items = Closing([b"fine"] if environ["PATH_INFO"] == "/healthy" else endless())
+        adapter_items.append(items)
+        return items
+
+    adapter = WsgiToAsgi(app, max_workers=1)  # a leaked worker would hang the next request
+    for _ in range(5):
+        peer = Peer(request())
+
+        async def send(message: dict[str, Any], peer: Peer = peer) -> None:
+            if message.get("body"):
+                peer.inbox.put_nowait({"type": "http.disconnect"})
+                await asyncio.sleep(0)
+
+        await adapter(http_scope(), peer.receive, send)
+    for _ in range(5):
+        peer = Peer(request())
+
+        async def failing(message: dict[str, Any]) -> None:
+            if message.get("body"):
+                raise ConnectionResetError
+
+        with pytest.raises(ConnectionResetError):
+            await adapter(http_scope(), peer.receive, failing)
+    assert [items.closed for items in adapter_items] == [1] * 10
+    assert adapter._pool is not None
+    assert adapter._pool.threads == 1
+    peer = Peer(request())
+    await adapter(http_scope(path="/healthy"), peer.receive, peer.send)
+    assert peer.bodies() == [b"fine", b""]
+
+
+@pytest.mark.asyncio
+async def test_a_disconnect_seen_before_the_final_list_batch_sends_nothing_more() -> None:
+    reading_done = threading.Event()
+    proceed = threading.Event()
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        environ["wsgi.input"].read()
+        reading_done.set()
+        proceed.wait(WAIT)
+        start_response("200 OK", [])
+        return [b"unsent"]
+
+    peer = Peer(request(b"a", more_body=True), request(b"b"))
+    task = asyncio.create_task(WsgiToAsgi(app)(http_scope(), peer.receive, peer.send))
+    assert await asyncio.to_thread(reading_done.wait, WAIT)
+    peer.inbox.put_nowait({"type": "http.disconnect"})
+    while peer.inbox.qsize():
+        await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    proceed.set()
+    await task
+    assert peer.sent == []
