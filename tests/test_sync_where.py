@@ -254,6 +254,23 @@ async def test_a2_plain_context_has_one_own_thread_shared_by_its_calls_and_tasks
 
 
 @pytest.mark.asyncio
+async def test_a2_task_outliving_a_plain_context_still_gets_a_context_thread() -> None:
+    wide = await wide_thread()
+    gate = asyncio.Event()
+
+    async def late() -> threading.Thread:
+        await gate.wait()
+        return await sync_to_async(here)()
+
+    async with ThreadSensitiveContext():
+        task = asyncio.create_task(late())
+    gate.set()
+    got = await task
+    assert got is not wide
+    assert got is not here()
+
+
+@pytest.mark.asyncio
 async def test_a2_executor_context_runs_calls_and_inheriting_tasks_on_its_executor(
     pool: ThreadPoolExecutor,
 ) -> None:
@@ -595,6 +612,7 @@ def test_b2_async_single_thread_context_runs_a_new_loop_per_call_on_one_shared_t
     assert loop1.is_closed()
     assert loop2.is_closed()
     assert loop3.is_closed()
+    assert not thread1.is_alive()  # exiting the outermost context waited for its thread
 
 
 def test_b2_async_single_thread_context_has_no_effect_when_a_parent_loop_runs() -> None:
