@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ class Body:
     """
 
     run_sync: Callable[[int], None] | None = None
-    run_async: Callable[[int], Awaitable[None]] | None = None
+    run_async: Callable[[int], Coroutine[Any, Any, None]] | None = None
 
 
 def load(module: str, name: str) -> Any:
