@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Literal, TypedDict
 
 __all__ = [
+    "IrcApplication",
     "IrcEvent",
     "IrcMessageEvent",
     "IrcQuitEvent",
@@ -28,7 +29,7 @@ class IrcScope(TypedDict):
     Keys:
         type: always ``"irc"``.
         asgi: ``{"version": "3.0"}``.
-        user: the user's nick as the server last showed it.
+        user: the user's nick, as it was when the instance started.
         prefix: the user's full ``nick!user@host``.
         bot: the bot's own nick.
         server: ``(host, port)`` of the IRC server.
@@ -62,6 +63,12 @@ IrcEvent = IrcMessageEvent | IrcQuitEvent
 IrcSendEvent = IrcMessageEvent
 IrcReceive = Callable[[], Awaitable[IrcEvent]]
 IrcSend = Callable[[IrcSendEvent], Awaitable[None]]
+#: An application the bot can run: ASGI 3 (``app(scope, receive, send)``) or an
+#: ASGI 2 double callable (``app(scope)`` returning ``instance(receive, send)``).
+IrcApplication = (
+    Callable[[IrcScope, IrcReceive, IrcSend], Awaitable[None]]
+    | Callable[[IrcScope], Callable[[IrcReceive, IrcSend], Awaitable[None]]]
+)
 
 
 async def chat_app(scope: IrcScope, receive: IrcReceive, send: IrcSend) -> None:

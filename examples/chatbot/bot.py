@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from asgiref.server import StatelessServer
 
-from .app import IrcEvent, IrcScope
+from .app import IrcApplication, IrcEvent, IrcScope
 from .irc import IrcConnection, IrcMessage, RateLimiter, irc_lower, nick_from_prefix
 
 __all__ = ["ChatBot"]
@@ -49,7 +49,7 @@ class ChatBot(StatelessServer):
 
     def __init__(
         self,
-        application: Any,
+        application: IrcApplication,
         max_applications: int = 1000,
         *,
         host: str = "127.0.0.1",
@@ -127,9 +127,8 @@ class ChatBot(StatelessServer):
                     self._scope_id(sender), self._scope(sender, message.prefix)
                 )
                 queue.put_nowait({"type": "irc.message", "text": text})
-        elif message.command == "NICK" and self._is_me(sender):
-            if self.connection is not None and message.params:
-                self.connection.nick = message.params[-1]
+        elif message.command == "NICK" and self._is_me(sender) and self.connection:
+            self.connection.nick = message.params[-1] if message.params else sender
         elif message.command == "JOIN" and self._is_me(sender) and message.params:
             self._joined(message.params[0])
         elif message.command in _JOIN_ERRORS and len(message.params) >= 2:
@@ -139,7 +138,7 @@ class ChatBot(StatelessServer):
             reason = "nick change" if message.command == "NICK" else "quit"
             self._tell(self._scope_id(sender), {"type": "irc.quit", "reason": reason})
 
-    async def application_send(self, scope: Any, message: Any) -> None:
+    async def application_send(self, scope: IrcScope, message: Mapping[str, Any]) -> None:
         """Send an instance's ``irc.message`` to its user as ``PRIVMSG``.
 
         Raises:

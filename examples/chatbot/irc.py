@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Sequence
+import itertools
+from collections.abc import Awaitable, Callable, Sequence
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -160,13 +161,12 @@ def split_text(text: str, max_bytes: int) -> list[str]:
 
 
 def _longest_prefix(text: str, max_bytes: int) -> int:
-    """Return the largest ``n`` with ``len(text[:n].encode()) <= max_bytes``."""
-    size = 0
-    for index, char in enumerate(text):
-        size += len(char.encode())
-        if size > max_bytes:
-            return index
-    return len(text)
+    """Return the largest ``n`` with ``len(text[:n].encode()) <= max_bytes``.
+
+    ``text`` must be longer than ``max_bytes`` when encoded.
+    """
+    sizes = itertools.accumulate(len(char.encode()) for char in text)
+    return next(index for index, size in enumerate(sizes) if size > max_bytes)
 
 
 class RateLimiter:
@@ -178,31 +178,43 @@ class RateLimiter:
     Runs in: the event loop thread; not thread-safe.
     """
 
-    def __init__(self, burst: int = 5, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        burst: int = 5,
+        interval: float = 0.5,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         """Create a full bucket.
 
         Args:
-            burst: how many lines may be sent back to back.
+            burst: how many lines may be sent back to back (at least 1).
             interval: seconds per line once the burst is used up.
+            clock: monotonic seconds; the running loop's ``time()`` by default.
+            sleep: how to wait; :func:`asyncio.sleep` by default.
         """
-        self.burst = burst
+        self.burst = max(burst, 1)
         self.interval = interval
-        self._tokens = float(burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(self.burst)
         self._stamp: float | None = None
 
     async def acquire(self) -> None:
         """Wait until one line may be sent, and take its token."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = self._now()
         if self._stamp is not None and self.interval > 0:
             self._tokens = min(self.burst, self._tokens + (now - self._stamp) / self.interval)
         self._stamp = now
         if self._tokens < 1:
-            delay = (1 - self._tokens) * self.interval
-            await asyncio.sleep(delay)
-            self._stamp = loop.time()
+            await self._sleep((1 - self._tokens) * self.interval)
+            self._stamp = self._now()
             self._tokens = 1.0
         self._tokens -= 1
+
+    def _now(self) -> float:
+        return self._clock() if self._clock else asyncio.get_running_loop().time()
 
 
 class IrcConnection:
@@ -289,23 +301,34 @@ class IrcConnection:
     async def read_message(self) -> IrcMessage | None:
         """Return the next message, answering ``PING`` and noting ``CASEMAPPING`` on the way.
 
+        Blank, malformed and overlong lines (beyond the stream's limit, 64 KiB by
+        default) are skipped.
+
         Returns:
             The next message (``PING`` included), or ``None`` at end of stream.
         """
+        while (raw := await self._read_line()) is not None:
+            message = parse_line(raw.decode("utf-8", errors="replace"))
+            if message is not None:
+                await self._observe(message)
+                return message
+        return None
+
+    async def _read_line(self) -> bytes | None:
+        """Return the next complete line, or ``None`` at end of stream (or reset)."""
+        discarding = False
         while True:
             try:
-                raw = await self.reader.readline()
-            except ValueError:  # a line over the stream limit: it was discarded, go on
+                line = await self.reader.readuntil(b"\n")
+            except asyncio.LimitOverrunError as exc:  # drop it, then drop up to its end
+                await self.reader.readexactly(exc.consumed)
+                discarding = True
                 continue
-            except ConnectionError:
+            except (asyncio.IncompleteReadError, ConnectionError):
                 return None
-            if not raw:
-                return None
-            message = parse_line(raw.decode("utf-8", errors="replace"))
-            if message is None:
-                continue
-            await self._observe(message)
-            return message
+            if not discarding:
+                return line
+            discarding = False
 
     async def _observe(self, message: IrcMessage) -> None:
         """Handle the connection-level messages: ``PING`` and ``005 CASEMAPPING``."""

@@ -163,7 +163,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         os.kill(process.pid, signal.SIGTERM)
     try:
         process.wait(10)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired:  # pragma: no cover - ngIRCd exits on SIGTERM at once
         with contextlib.suppress(ProcessLookupError):
             os.kill(process.pid, signal.SIGKILL)
         process.wait(10)

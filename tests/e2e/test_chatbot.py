@@ -10,10 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from examples.chatbot import ChatBot, RateLimiter, chat_app
+from examples.chatbot.demo import run_conversation
 from examples.chatbot.ngircd import NgircdServer, find_ngircd, running_ngircd
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
@@ -21,13 +26,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 REPLY_TIMEOUT = 20.0
 
 
-@pytest.fixture
-def ircd() -> Iterator[NgircdServer]:
-    """A fresh ngIRCd on a free loopback port (skipped when ngircd is not installed)."""
+def require_ngircd() -> None:
+    """Skip when ngircd is missing; fail instead when ``ASGIREF_E2E_REQUIRED`` is set (CI)."""
     if find_ngircd() is None:
         if os.environ.get("ASGIREF_E2E_REQUIRED"):
             pytest.fail("ngircd is required (ASGIREF_E2E_REQUIRED is set) but not installed")
         pytest.skip("ngircd is not installed (apt-get install ngircd)")
+
+
+@pytest.fixture
+def ircd() -> Iterator[NgircdServer]:
+    """A fresh ngIRCd on a free loopback port (skipped when ngircd is not installed)."""
+    require_ngircd()
     with running_ngircd() as server:
         yield server
 
@@ -213,3 +223,92 @@ async def test_bot_answers_lines_addressed_to_it_in_a_joined_channel(ircd: Ngirc
         await gina.say("#asgi", "asgibot: hello there")
         assert await gina.reply() == expected("gina", "hello there", 1)
         assert set(bot.application_instances) == {"gina"}
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.asyncio
+async def test_documented_command_runs_the_bot_until_ctrl_c(ircd: NgircdServer) -> None:
+    """``python -m examples.chatbot --host ... --port ... --nick ...`` (the README command)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "examples.chatbot",
+        "--host",
+        ircd.host,
+        "--port",
+        str(ircd.port),
+        "--nick",
+        "clibot",
+        "--max-applications",
+        "5",
+        cwd=REPO_ROOT,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stderr is not None
+    try:
+        while b"logged in to" not in (
+            line := await asyncio.wait_for(process.stderr.readline(), REPLY_TIMEOUT)
+        ):
+            assert line, "the bot exited before logging in"
+        async with users(ircd, "hank") as (hank,):
+            await hank.say("clibot", "are you there?")
+            assert await hank.reply("clibot") == expected("hank", "are you there?", 1)
+        process.send_signal(signal.SIGINT)
+        rest = await asyncio.wait_for(process.stderr.read(), REPLY_TIMEOUT)
+        assert await process.wait() == 0
+        assert b"Exiting due to Ctrl-C/interrupt" in rest
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def test_demo_mode_prints_the_conversation_and_cleans_up() -> None:
+    """``python -m examples.chatbot --demo`` starts its own ngIRCd and stops it."""
+    require_ngircd()
+    result = subprocess.run(
+        [sys.executable, "-m", "examples.chatbot", "--demo"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ngIRCd listening on 127.0.0.1:")
+    assert lines[1:] == [
+        "<alice> hello",
+        "<asgibot> alice: you said 'hello' (message #1)",
+        "<bob> hi bot",
+        "<asgibot> bob: you said 'hi bot' (message #1)",
+        "<alice> how are you?",
+        "<asgibot> alice: you said 'how are you?' (message #2)",
+        "<bob> what is ASGI?",
+        "<asgibot> bob: you said 'what is ASGI?' (message #2)",
+        "<alice> bye",
+        "<asgibot> alice: you said 'bye' (message #3)",
+        "demo finished; ngIRCd stopped",
+    ]
+
+
+@pytest.mark.asyncio
+async def test_run_conversation_returns_the_transcript(ircd: NgircdServer) -> None:
+    printed: list[str] = []
+    script = [("ivy", "one"), ("jack", "one"), ("ivy", "two")]
+    transcript = await run_conversation(ircd.host, ircd.port, script, output=printed.append)
+    assert (
+        transcript
+        == printed
+        == [
+            "<ivy> one",
+            "<asgibot> ivy: you said 'one' (message #1)",
+            "<jack> one",
+            "<asgibot> jack: you said 'one' (message #1)",
+            "<ivy> two",
+            "<asgibot> ivy: you said 'two' (message #2)",
+        ]
+    )
