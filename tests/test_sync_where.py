@@ -229,6 +229,37 @@ def test_d18_task_outliving_its_bridge_in_a_thread_sensitive_context_uses_that_c
     assert late_thread is middle_thread
 
 
+def test_a3_task_outliving_every_bridge_on_its_thread_runs_on_the_loop_owner() -> None:
+    """Row A3 serves a task whose own bridge has returned.
+
+    ``late`` descends from a bridge in a default-executor thread that has returned; the
+    running loop was created by the ``async_to_sync`` still blocked in this thread.
+    """
+
+    async def outer() -> tuple[threading.Thread, threading.Thread]:
+        gate = asyncio.Event()
+        tasks: list[asyncio.Task[threading.Thread]] = []
+
+        async def late() -> threading.Thread:
+            await gate.wait()
+            return await sync_to_async(here)()
+
+        async def inner() -> None:
+            tasks.append(asyncio.create_task(late()))
+
+        def middle() -> threading.Thread:
+            async_to_sync(inner)()
+            return here()
+
+        middle_thread = await sync_to_async(middle, thread_sensitive=False)()
+        gate.set()
+        return middle_thread, await tasks[0]
+
+    middle_thread, late_thread = async_to_sync(outer)()
+    assert middle_thread is not here()
+    assert late_thread is here()
+
+
 def test_a1_wins_over_a_plain_thread_sensitive_context_entered_under_a_bridge() -> None:
     async def outer() -> threading.Thread:
         async with ThreadSensitiveContext():
