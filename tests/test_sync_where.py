@@ -627,6 +627,31 @@ def test_d19_stopped_but_open_parent_loop_is_not_used_and_the_call_does_not_hang
         loop.close()
 
 
+def test_d19_thread_that_left_its_sync_to_async_call_has_no_parent_loop() -> None:
+    """D19: a thread is no longer a parent-loop thread once its ``sync_to_async`` call ended.
+
+    The default executor's only thread runs a ``sync_to_async`` call, then plain
+    ``run_in_executor`` work that calls ``async_to_sync``: row B3 applies (a fresh loop).
+    asgiref 3.13.0 still hands the coroutine to the old parent loop.
+    """
+
+    async def probe() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    def plain_sync() -> asyncio.AbstractEventLoop:
+        return async_to_sync(probe)()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
+        used_thread = await sync_to_async(here, thread_sensitive=False)()
+        reused_thread = await loop.run_in_executor(None, here)
+        assert reused_thread is used_thread  # the only worker of the default executor
+        assert await loop.run_in_executor(None, plain_sync) is not loop
+
+    asyncio.run(main())
+
+
 def test_b2_async_single_thread_context_runs_a_new_loop_per_call_on_one_shared_thread() -> None:
     async def probe() -> tuple[threading.Thread, asyncio.AbstractEventLoop]:
         return here(), asyncio.get_running_loop()
@@ -845,9 +870,10 @@ def test_c6_sync_code_run_by_sync_to_async_calls_async_to_sync_with_force_new_lo
 
 
 def test_b1_parent_loop_is_used_again_after_a_force_new_loop_call_that_used_this_thread() -> None:
-    """After a ``force_new_loop`` bridge whose coroutine sent thread-sensitive work back to
-    this thread, the thread is still inside its ``sync_to_async`` call, so row B1 applies.
+    """Row B1 still applies after a ``force_new_loop`` bridge that used this thread.
 
+    The ``force_new_loop`` coroutine sent thread-sensitive work back to this thread; the
+    thread is still inside its ``sync_to_async`` call, so the parent loop is used.
     asgiref 3.13.0 fails this: it runs the second coroutine on a fresh loop instead of the
     parent loop (no D-row yet; reported to the lead).
     """
