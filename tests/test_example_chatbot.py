@@ -258,11 +258,11 @@ async def test_privmsg_splits_long_text_and_send_refuses_overlong_lines() -> Non
 
 @contextlib.asynccontextmanager
 async def logged_in_bot(
-    server: ScriptedServer, channels: tuple[str, ...] = ("#Chan",)
+    server: ScriptedServer, channels: tuple[str, ...] = ("#Chan",), max_applications: int = 10
 ) -> AsyncIterator[tuple[ChatBot, asyncio.Task[None]]]:
     bot = ChatBot(
         chat_app,
-        2,
+        max_applications,
         host="127.0.0.1",
         port=server.port,
         nick="bot",
@@ -339,7 +339,10 @@ async def test_bot_follows_its_own_nick_change_and_ends_instances_of_users_who_l
 
 @pytest.mark.asyncio
 async def test_bot_evicts_the_least_recently_active_user_beyond_max_applications() -> None:
-    async with scripted_server() as server, logged_in_bot(server, channels=()) as (bot, _):
+    async with (
+        scripted_server() as server,
+        logged_in_bot(server, channels=(), max_applications=2) as (bot, _),
+    ):
         for nick in ("a", "b", "a", "c"):
             await server.push(f":{nick}!x@h PRIVMSG bot :hi")
             await server.lines.get()

@@ -95,6 +95,8 @@ class RawUser:
         return await self.reply()
 
     async def close(self) -> None:
+        if self.writer.is_closing():
+            return
         with contextlib.suppress(ConnectionError):
             await self.write("QUIT :done")
         self.writer.close()
