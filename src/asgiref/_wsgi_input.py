@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Final
 
 from asgiref._wsgi_errors import ClientDisconnected
+from asgiref._wsgi_inbox import inbox_for, wait_released
 from asgiref._wsgi_link import Link
 
 __all__ = ["READ_AHEAD", "InputPipe", "WsgiInput", "pump"]
@@ -59,6 +60,7 @@ class InputPipe:
         start_pump: Callable[[], None],
     ) -> None:
         self._loop = loop
+        self._post = inbox_for(loop).post
         self._start_pump = start_pump
         self._lock = threading.Lock()
         self._chunks: list[bytes] = [body] if body else []  # guarded by _lock
@@ -104,7 +106,8 @@ class InputPipe:
                     raise self._error
                 self._waiting = True
             self._request_pump()
-            self._wake.acquire()
+            if not wait_released(self._wake, self._loop):
+                self.fail(ClientDisconnected("the request is over; its event loop is closed"))
         if paused is not None:
             self._call_soon(_resume, paused)
         return chunks
@@ -131,7 +134,7 @@ class InputPipe:
 
     def _call_soon(self, callback: Callable[..., None], *args: Any) -> None:
         try:
-            self._loop.call_soon_threadsafe(callback, *args)
+            self._post(callback, *args)
         except RuntimeError:  # the loop is closed; the request is over
             self.fail(ClientDisconnected("the request is over; its event loop is closed"))
 

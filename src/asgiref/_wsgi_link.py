@@ -6,7 +6,8 @@ messages is in flight: the worker blocks until the loop has sent it (backpressur
 
 Hand-offs, each named for the thread that runs it:
 
-* worker -> loop: ``loop.call_soon_threadsafe(self._deliver, ...)``;
+* worker -> loop: ``Inbox.post(self._deliver, ...)`` (a coalesced
+  ``loop.call_soon_threadsafe``);
 * loop -> worker: the loop stores ``_reply`` and releases ``_wake``, a plain lock the
   worker is blocked on.
 
@@ -23,6 +24,8 @@ import contextlib
 import enum
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from asgiref._wsgi_inbox import inbox_for, wait_released
 
 __all__ = ["Link", "LinkState", "Message", "Reply", "Send"]
 
@@ -58,6 +61,7 @@ class Link:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, on_stream: Callable[[], None]) -> None:
         self._loop = loop
+        self._post = inbox_for(loop).post
         self._on_stream = on_stream
         self.state = LinkState.RUNNING  # written on the loop thread; read by the worker
         self.send_error: BaseException | None = None  # set before a FAILED reply
@@ -78,11 +82,14 @@ class Link:
         Runs in: the WSGI worker thread.
         """
         __traceback_hide__ = True
+        if self.state is LinkState.CANCELLED:
+            return Reply.CANCELLED
         try:
-            self._loop.call_soon_threadsafe(self._deliver, messages, None, False)
+            self._post(self._deliver, messages, None, False)
         except RuntimeError:  # the loop is closed: the ASGI call is long gone
             return Reply.CANCELLED
-        self._wake.acquire()
+        if not wait_released(self._wake, self._loop):
+            return Reply.CANCELLED
         return self._reply
 
     def finish(self, messages: list[Message], error: BaseException | None) -> None:
@@ -91,7 +98,7 @@ class Link:
         Runs in: the WSGI worker thread, after the request's last application code.
         """
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-            self._loop.call_soon_threadsafe(self._deliver, messages, error, True)
+            self._post(self._deliver, messages, error, True)
 
     # -- loop side --------------------------------------------------------------------
 
