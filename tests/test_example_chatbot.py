@@ -204,6 +204,22 @@ async def test_register_retries_a_taken_nick_and_answers_ping() -> None:
 
 
 @pytest.mark.asyncio
+async def test_register_gives_up_on_a_nick_the_server_keeps_refusing() -> None:
+    async with scripted_server() as server:
+        connection = await IrcConnection.open("127.0.0.1", server.port, fast_limiter())
+        login = asyncio.create_task(connection.register("b@d", "Real Name"))
+        await server.expect("NICK :b@d")
+        await server.expect("USER b@d 0 * :Real Name")
+        for retry in ("b@d_", "b@d__", "b@d___"):
+            await server.push(":srv 432 * x :Erroneous nickname")
+            await server.expect(f"NICK :{retry}")
+        await server.push(":srv 432 * x :Erroneous nickname")
+        with pytest.raises(ConnectionError, match=r"refused the nicks 'b@d'\.\.'b@d___'"):
+            await asyncio.wait_for(login, TIMEOUT)
+        await connection.close()
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("reply", ["ERROR :Closing link", None])
 async def test_register_fails_when_the_server_refuses_or_hangs_up(reply: str | None) -> None:
     async with scripted_server() as server:

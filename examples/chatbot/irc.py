@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 __all__ = [
     "MAX_LINE_BYTES",
+    "NICK_RETRIES",
     "IrcConnection",
     "IrcMessage",
     "RateLimiter",
@@ -27,6 +28,8 @@ __all__ = [
 
 #: The longest line the IRC protocol allows, including the trailing CRLF.
 MAX_LINE_BYTES = 512
+#: How many times :meth:`IrcConnection.register` appends ``_`` to a refused nick.
+NICK_RETRIES = 3
 
 # Room for the ":nick!user@host " prefix the server adds when it relays our line.
 _RELAY_PREFIX_RESERVE = 100
@@ -276,15 +279,18 @@ class IrcConnection:
         """Log in: ``PASS``/``NICK``/``USER``, answering ``PING`` and nick collisions.
 
         Returns when the server sent ``001`` (RPL_WELCOME); ``self.nick`` is then the
-        nick the server accepted (``_`` is appended while the nick is taken).
+        nick the server accepted (``_`` is appended while the nick is taken, at most
+        :data:`NICK_RETRIES` times).
 
         Raises:
-            ConnectionError: the server closed the connection or refused the login.
+            ConnectionError: the server closed the connection, refused the login, or
+                refused every nick tried.
         """
         if password:
             await self.send("PASS", password, urgent=True)
         await self.send("NICK", nick, urgent=True)
         await self.send("USER", nick, "0", "*", realname, urgent=True)
+        first_nick = nick
         while True:
             message = await self.read_message()
             if message is None:
@@ -293,6 +299,8 @@ class IrcConnection:
                 self.nick = message.params[0] if message.params else nick
                 return
             if message.command in ("432", "433", "436"):
+                if len(nick) - len(first_nick) >= NICK_RETRIES:
+                    raise ConnectionError(f"IRC server refused the nicks {first_nick!r}..{nick!r}")
                 nick += "_"
                 await self.send("NICK", nick, urgent=True)
             elif message.command == "ERROR":
