@@ -2,7 +2,9 @@
 
 A tree alternates sync and async nodes.  A sync node calls each of its async children
 through ``async_to_sync`` (optionally with ``force_new_loop``); an async node awaits
-each of its sync children through ``sync_to_async`` (thread-sensitive or not).  Every
+each of its sync children through ``sync_to_async`` (thread-sensitive or not), either
+directly, inside a plain ``ThreadSensitiveContext()`` or inside a
+``ThreadSensitiveContext(executor=e)`` with a one-thread executor of its own.  Every
 node records the thread (and, when async, the loop) it ran on and sets its own context
 variable.  For every generated tree, started from plain sync code and from
 ``asyncio.run``, the test checks that:
@@ -10,10 +12,13 @@ variable.  For every generated tree, started from plain sync code and from
 * the tree completes, visiting every node in order, with the right total value;
 * every node ran where contract §2.3 says, derived from the tree:
 
-  - a thread-sensitive sync node runs on the thread of its sync grandparent (the thread
-    blocked in the bridge it descends from, row A1), and on the process-wide sync thread
-    when its parent is the async root (row A4); by induction a chain of thread-sensitive
-    sync nodes all run on the outermost sync thread;
+  - a thread-sensitive sync node whose parent awaits it inside an executor context runs
+    on that executor's thread (row A2: the context hides any bridge);
+  - otherwise it runs on the thread of its sync grandparent (the thread blocked in the
+    bridge it descends from, row A1, which wins over a plain context); when its parent
+    is the async root, on the root context's own thread if the root uses a plain
+    context (row A2) or else on the process-wide sync thread (row A4).  By induction a
+    chain of thread-sensitive sync nodes all run on the outermost sync thread;
   - a non-thread-sensitive sync node runs on a default-executor thread: never on its
     loop's thread and never on a thread of a sync ancestor (those are blocked);
   - an async node called from a sync node that itself runs under ``sync_to_async`` runs
@@ -30,12 +35,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import Enum
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import ThreadSensitiveContext, async_to_sync, sync_to_async
 
 MAX_DEPTH = 5
 MAX_CHILDREN = 2
@@ -60,12 +67,21 @@ class SyncNode:
     ident: int = -1
 
 
+class Scope(Enum):
+    """How an async node awaits its sync children."""
+
+    NONE = "no context"
+    PLAIN = "ThreadSensitiveContext()"
+    EXECUTOR = "ThreadSensitiveContext(executor=e)"
+
+
 @dataclass(eq=False)
 class AsyncNode:
     """A coroutine function; ``force_new_loop`` is how its sync parent calls it."""
 
     value: int
     force_new_loop: bool
+    scope: Scope
     children: list[SyncNode]
     ident: int = -1
 
@@ -103,7 +119,11 @@ def async_trees(depth: int, min_children: int = 0) -> st.SearchStrategy[AsyncNod
         else st.just([])
     )
     return st.builds(
-        AsyncNode, value=st.integers(-1000, 1000), force_new_loop=st.booleans(), children=children
+        AsyncNode,
+        value=st.integers(-1000, 1000),
+        force_new_loop=st.booleans(),
+        scope=st.sampled_from([Scope.NONE, Scope.NONE, Scope.PLAIN, Scope.EXECUTOR]),
+        children=children,
     )
 
 
@@ -144,11 +164,28 @@ def run_sync(node: SyncNode, record: Record) -> int:
     return total
 
 
+def executor_prefix(node: AsyncNode) -> str:
+    """Thread-name prefix of the executor of ``node``'s executor context."""
+    return f"tree-executor-{node.ident}"
+
+
 async def run_async(node: AsyncNode, record: Record) -> int:
-    """Run an async node: await each sync child through ``sync_to_async``."""
+    """Run an async node: await each sync child through ``sync_to_async`` in its scope."""
     enter(node, record)
     record.loops[node.ident] = asyncio.get_running_loop()
-    total = node.value
+    if node.scope is Scope.EXECUTOR:
+        with ThreadPoolExecutor(1, thread_name_prefix=executor_prefix(node)) as executor:
+            async with ThreadSensitiveContext(executor=executor):
+                return node.value + await run_children(node, record)
+    if node.scope is Scope.PLAIN:
+        async with ThreadSensitiveContext():
+            return node.value + await run_children(node, record)
+    return node.value + await run_children(node, record)
+
+
+async def run_children(node: AsyncNode, record: Record) -> int:
+    """Await every sync child of ``node`` in turn and return the sum of their results."""
+    total = 0
     for child in node.children:
         call = sync_to_async(run_sync, thread_sensitive=child.thread_sensitive)
         total += await call(child, record)
@@ -160,14 +197,23 @@ def check_placement(
 ) -> None:
     """Check every node's thread and loop against contract §2.3 (see the module docstring)."""
     fresh_loops: list[asyncio.AbstractEventLoop] = []
+    root_context_threads: set[threading.Thread] = set()
 
     def check_sync(node: SyncNode, parent: AsyncNode | None, ancestors: list[SyncNode]) -> None:
         thread = record.threads[node.ident]
+        where = f"thread-sensitive node {node.ident} ran on {thread.name}"
         if parent is None:
             assert thread is caller
+        elif node.thread_sensitive and parent.scope is Scope.EXECUTOR:
+            assert thread.name.startswith(executor_prefix(parent) + "_"), where
+        elif node.thread_sensitive and ancestors:
+            assert thread is record.threads[ancestors[-1].ident], where
+        elif node.thread_sensitive and parent.scope is Scope.PLAIN:
+            assert thread is not wide, where
+            assert thread is not caller, where
+            root_context_threads.add(thread)
         elif node.thread_sensitive:
-            expected = record.threads[ancestors[-1].ident] if ancestors else wide
-            assert thread is expected, f"thread-sensitive node {node.ident} ran on {thread.name}"
+            assert thread is wide, where
         else:
             assert thread is not record.threads[parent.ident]
             assert all(thread is not record.threads[a.ident] for a in ancestors)
@@ -198,6 +244,7 @@ def check_placement(
         fresh_loops.append(record.loops[root.ident])
         for child in root.children:
             check_sync(child, root, [])
+    assert len(root_context_threads) <= 1  # one thread for the root's plain context
 
 
 def visible_markers(nodes: list[Node], record: Record) -> list[bool]:
