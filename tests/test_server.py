@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, ClassVar
@@ -15,6 +18,7 @@ import pytest
 
 import asgiref.server
 from asgiref.server import StatelessServer
+from asgiref.sync import iscoroutinefunction
 
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
@@ -136,6 +140,22 @@ async def test_application_is_called_synchronously_with_keyword_arguments() -> N
     assert calls[0]["scope"] == {"type": "channel"}
     assert calls[0]["receive"] == queue.get
     server.delete_application_instance("x")
+
+
+@pytest.mark.asyncio
+async def test_send_is_a_coroutine_function_that_awaits_application_send() -> None:
+    sends: list[Send] = []
+
+    async def app(scope: Any, receive: Receive, send: Send) -> None:
+        sends.append(send)
+        await send({"type": "hello"})
+
+    server = Server(app)
+    server.get_or_create_application_instance("a", {"user": "a"})
+    await server.application_instances["a"]["future"]
+    assert iscoroutinefunction(sends[0])
+    assert server.sent == [({"user": "a"}, {"type": "hello"})]
+    server.delete_application_instance("a")
 
 
 @pytest.mark.asyncio
@@ -517,6 +537,33 @@ def test_run_logs_and_returns_on_keyboard_interrupt(caplog: pytest.LogCaptureFix
     ]
 
 
+def test_run_exits_quietly_on_a_real_sigint() -> None:
+    code = textwrap.dedent(
+        """
+        import asyncio, logging, os, signal, sys
+        from asgiref.server import StatelessServer
+
+        logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(name)s %(message)s")
+
+        class Server(StatelessServer):
+            async def handle(self):
+                os.kill(os.getpid(), signal.SIGINT)
+                await asyncio.Event().wait()
+
+        Server(None).run()
+        print("returned")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "asgiref.server Exiting due to Ctrl-C/interrupt",
+        "returned",
+    ]
+
+
 def test_run_propagates_other_errors() -> None:
     async def script(server: Server) -> None:
         raise LookupError("no")
@@ -534,3 +581,35 @@ def test_scope_ids_may_be_any_hashable() -> None:
         server.delete_application_instance(key)
 
     Server(idle_app, script=script).run()
+
+
+@pytest.mark.asyncio
+async def test_checker_copes_with_instances_deleted_while_it_reports() -> None:
+    class Deleting(Server):
+        async def application_exception(
+            self, exception: BaseException, application_details: dict[str, Any]
+        ) -> None:
+            await super().application_exception(exception, application_details)
+            for other in ("a", "b"):  # delete the other crashed one before it is reached
+                details = self.application_instances.get(other)
+                if details is not None and details["future"].done():
+                    self.delete_application_instance(other)
+
+    async def crash_on_message(scope: Any, receive: Receive, send: Send) -> None:
+        if await receive() == "crash":
+            raise ValueError(scope["user"])
+
+    async def script(server: Server) -> None:
+        server.get_or_create_application_instance("running", {"user": "running"})
+        first = server.get_or_create_application_instance("a", {"user": "a"})
+        second = server.get_or_create_application_instance("b", {"user": "b"})
+        first.put_nowait("crash")
+        second.put_nowait("crash")
+        while len(server.reported) < 2:
+            await asyncio.sleep(0)
+        assert list(server.application_instances) == ["running"]
+        server.delete_application_instance("running")
+
+    server = Deleting(crash_on_message, script=script)
+    await server.arun()
+    assert sorted(str(exception) for exception, _ in server.reported) == ["a", "b"]

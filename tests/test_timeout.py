@@ -32,7 +32,7 @@ async def test_construction_warns_and_the_warning_points_at_the_caller() -> None
     assert warning.filename == __file__
 
 
-def test_loop_argument_warns_twice() -> None:
+def test_loop_argument_warns_twice_both_attributed_to_the_caller() -> None:
     loop = asyncio.new_event_loop()
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -58,7 +58,7 @@ async def test_async_with_raises_timeout_error_at_the_deadline() -> None:
         async with limit:
             await asyncio.Event().wait()
     assert limit.expired is True
-    assert limit.remaining is None  # as in asgiref: no deadline once it fired
+    assert limit.remaining == 0.0
 
 
 @pytest.mark.asyncio
@@ -85,14 +85,24 @@ async def test_block_that_finishes_in_time_is_untouched() -> None:
 
 
 @pytest.mark.asyncio
-async def test_remaining_is_none_before_entering_and_never_negative() -> None:
-    fresh = make(0)
+async def test_remaining_is_none_before_entering_and_for_zero_timeouts() -> None:
+    fresh = make(30)
     assert fresh.remaining is None
     assert fresh.expired is False
     limit = make(0)
     with limit:
-        assert limit.remaining == 0.0
+        assert limit.remaining is None  # as in asgiref
     assert limit.expired is False  # left before the next loop iteration
+
+
+@pytest.mark.asyncio
+async def test_remaining_keeps_counting_down_after_the_block() -> None:
+    limit = make(30)
+    with limit:
+        pass
+    remaining = limit.remaining
+    assert remaining is not None
+    assert 0 < remaining <= 30
 
 
 @pytest.mark.asyncio
@@ -194,7 +204,7 @@ async def test_D22_an_outside_cancellation_is_not_turned_into_timeout_error() ->
 
 
 @pytest.mark.asyncio
-async def test_block_that_swallows_the_cancellation_exits_normally() -> None:
+async def test_D22_block_that_swallows_the_cancellation_leaves_no_pending_cancel() -> None:
     task = asyncio.current_task()
     assert task is not None
     before = task.cancelling()

@@ -104,10 +104,11 @@ class timeout:
     def remaining(self) -> float | None:
         """Seconds left before the deadline, never negative.
 
-        ``None`` if there is no deadline: before the block is entered, with
-        ``timeout=None``, and once the deadline has fired (as in asgiref).
+        ``None`` before the block is entered, with ``timeout=None`` and with a timeout
+        of zero or less (as in asgiref).  Otherwise it keeps counting down after the
+        block is left, and stays ``0.0`` once the deadline has passed.
         """
-        if self._deadline is None or self.expired:
+        if self._deadline is None:
             return None
         return max(self._deadline - self._loop.time(), 0.0)
 
@@ -121,7 +122,6 @@ class timeout:
         self._task = task
         self._cancelling = task.cancelling()
         if self._timeout <= 0:
-            self._deadline = self._loop.time()
             self._handle = self._loop.call_soon(self._expire)
         else:
             self._deadline = self._loop.time() + self._timeout
