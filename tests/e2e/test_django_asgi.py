@@ -10,6 +10,7 @@ concurrency, and views that show DB connections are per thread.  See its
 from __future__ import annotations
 
 import asyncio
+import datetime
 import itertools
 import os
 import subprocess
@@ -129,31 +130,44 @@ def test_200_concurrent_requests_all_answer_correctly(django_url: str) -> None:
     asyncio.run(_many_orm_requests(django_url, 200))
 
 
+def _zone_name(hours: int) -> str | None:
+    """The name Django reports for the fixed-offset time zone of ``hours``."""
+    return datetime.timezone(datetime.timedelta(hours=hours)).tzname(None)
+
+
 async def _language_round(client: httpx.AsyncClient, round_number: int, parties: int) -> None:
     """One round: ``parties`` sync and ``parties`` async requests, all overlapping.
 
-    Every request activates its own language and waits (in the view) until every other
-    request of its kind has activated its own, before it reads the language back.
+    Every request activates its own language and time zone, and waits (in the view)
+    until every other request of its kind has activated its own, before it reads them
+    back.
     """
-    requests: list[tuple[str, str, str]] = []
+    requests: list[tuple[str, str, str, int]] = []
     for i in range(2 * parties):
         mode = "sync" if i % 2 == 0 else "async"
         path = f"{'/alt' if (i // 2) % 2 else ''}/lang/{mode}/"
-        requests.append((mode, path, LANGUAGES[(i + round_number) % len(LANGUAGES)]))
+        lang = LANGUAGES[(i + round_number) % len(LANGUAGES)]
+        requests.append((mode, path, lang, i - parties))
     group = uuid.uuid4().hex
     responses = await asyncio.gather(
         *(
             client.get(
                 path,
-                params={"lang": lang, "group": f"{group}-{mode}", "parties": str(parties)},
+                params={
+                    "lang": lang,
+                    "tz": str(hours),
+                    "group": f"{group}-{mode}",
+                    "parties": str(parties),
+                },
             )
-            for mode, path, lang in requests
+            for mode, path, lang, hours in requests
         )
     )
     threads = set()
-    for (mode, path, lang), response in zip(requests, responses, strict=True):
+    for (mode, path, lang, hours), response in zip(requests, responses, strict=True):
         body = _json(response)
         assert body["lang"] == lang, f"{path} asked for {lang!r}, saw {body['lang']!r}"
+        assert body["tz"] == _zone_name(hours)
         assert body["url_name"] == f"lang-{mode}"
         assert body["reversed"] == path
         if mode == "async":

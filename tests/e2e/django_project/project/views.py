@@ -3,9 +3,10 @@
 * ``sync_view`` / ``async_view``: create a ``Thing`` named by ``?token=`` and read it back,
   with the sync ORM or its async API (``acreate``, ``aget``, ``acount``) plus
   ``sync_to_async``; report the thread of the sync work.
-* ``lang_sync`` / ``lang_async``: activate ``?lang=``, wait until every request of the
-  ``?group=`` (of ``?parties=`` requests) has done the same, then report the active
-  language, the resolved URL name and ``reverse()`` of it: each must be the request's own.
+* ``lang_sync`` / ``lang_async``: activate ``?lang=`` (and the fixed-offset time zone
+  ``?tz=`` hours), wait until every request of the ``?group=`` (of ``?parties=``
+  requests) has done the same, then report the active language, time zone, the
+  resolved URL name and ``reverse()`` of it: each must be the request's own.
 * ``conn_sync`` / ``conn_async``: report which DB connection object each thread uses.
 
 The meeting points (barriers) make concurrent requests overlap without any sleep; their
@@ -15,13 +16,14 @@ timeout only turns a hang into an error response.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import threading
 from typing import Any
 
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from asgiref.sync import sync_to_async
 
@@ -58,10 +60,13 @@ def _task_barrier(request: HttpRequest) -> asyncio.Barrier | None:
 
 
 def _activate_requested_language(request: HttpRequest) -> None:
-    """Activate ``?lang=`` when given (Django keeps it in a ``Local``)."""
+    """Activate ``?lang=`` and ``?tz=`` when given (Django keeps both in ``Local`` objects)."""
     lang = request.GET.get("lang")
     if lang is not None:
         translation.activate(lang)
+    offset = request.GET.get("tz")
+    if offset is not None:
+        timezone.activate(datetime.timezone(datetime.timedelta(hours=int(offset))))
 
 
 def _language_answer(request: HttpRequest, **extra: Any) -> JsonResponse:
@@ -71,6 +76,7 @@ def _language_answer(request: HttpRequest, **extra: Any) -> JsonResponse:
     return JsonResponse(
         {
             "lang": translation.get_language(),
+            "tz": timezone.get_current_timezone_name() if "tz" in request.GET else None,
             "url_name": match.url_name,
             "reversed": reverse(match.view_name),
             "path": request.path,
