@@ -112,31 +112,13 @@ class ApplicationCommunicator:
             self.future.result()
         try:
             async with asyncio.timeout(timeout):
-                return await self._next_output()
+                return await self.output_queue.get()
         except TimeoutError:
             if self.future.done():
                 self.future.result()
             else:
                 await self._cancel_application()
             raise
-
-    async def _next_output(self) -> Any:
-        """Wait for the next output message, or raise as soon as the application fails.
-
-        asgiref waits out the whole timeout before raising the application's error (and
-        hangs with ``timeout=None``); the outcome here is the same, only sooner.
-
-        Cancellation: the pending queue read is cancelled; no message is lost.
-        """
-        future = self.future
-        getter = asyncio.ensure_future(self.output_queue.get())
-        try:
-            await asyncio.wait({getter, future}, return_when=asyncio.FIRST_COMPLETED)
-            if not getter.done() and not future.cancelled() and future.exception() is not None:
-                future.result()
-            return await getter
-        finally:
-            getter.cancel()
 
     async def receive_nothing(self, timeout: float = 0.1, interval: float = 0.01) -> bool:
         """Check that the application sends nothing within ``timeout`` seconds.
