@@ -52,6 +52,11 @@ class AsyncToSync(Generic[_P, _R]):
         UserWarning: When ``awaitable`` is not an async-marked callable.
     """
 
+    # Copied from the wrapped callable at construction, when it has them.
+    __name__: str
+    __qualname__: str
+    __wrapped__: Callable[..., Any]
+
     def __init__(
         self,
         awaitable: Callable[_P, Coroutine[Any, Any, _R]] | Callable[_P, Awaitable[_R]],
@@ -77,7 +82,7 @@ class AsyncToSync(Generic[_P, _R]):
         if self_attr is not None:
             self.__self__ = self_attr
 
-    def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    def __call__(self, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         """Run the awaitable to completion and return its result.
 
         Runs in: a thread without a running event loop, which blocks here.

@@ -30,11 +30,21 @@ __all__ = ["run_on_fresh_loop", "run_on_parent_loop"]
 class _Job:
     """One ``async_to_sync`` call in flight: what to run and where its outcome goes.
 
-    ``task`` / ``error`` are written by the thread running the loop before the bridge
+    ``result`` / ``error`` are written by the thread running the loop before the bridge
     is signalled, and read by the blocked caller after ``serve()`` returned.
     """
 
-    __slots__ = ("awaitable", "bridge", "ctx", "epoch", "error", "exc", "parent", "task", "worker")
+    __slots__ = (
+        "awaitable",
+        "bridge",
+        "ctx",
+        "epoch",
+        "error",
+        "exc",
+        "parent",
+        "result",
+        "worker",
+    )
 
     def __init__(
         self,
@@ -49,15 +59,29 @@ class _Job:
         self.bridge = bridge
         self.ctx = ctx
         self.epoch = epoch
-        self.task: asyncio.Task[Any] | None = None
+        self.result: Any = None
         self.error: BaseException | None = None
         self.parent: Call | None = None
         self.worker: _workers.Worker | None = None
 
-    async def main(self) -> Any:
-        """The bridge task's coroutine.  Runs in: the loop's thread, inside ``ctx``."""
+    async def main(self) -> None:
+        """The bridge task's coroutine; stores the outcome on the job.
+
+        Catching everything here keeps the exact exception object (a task would
+        replace a ``CancelledError``) and never stops the loop.
+
+        Runs in: the loop's thread, inside ``ctx``.
+        """
         __traceback_hide__ = True  # R11: Django's debug page hides this frame
         _context.adopt(self.epoch)
+        try:
+            self.result = await self._await_with_exc_info()
+        except BaseException as exc:
+            self.error = exc
+
+    async def _await_with_exc_info(self) -> Any:
+        """Await the awaitable with the caller's active exception made current."""
+        __traceback_hide__ = True  # R11: Django's debug page hides this frame
         exc = self.exc
         if exc is None:
             return await self.awaitable
@@ -73,7 +97,6 @@ class _Job:
     def start_on_parent(self) -> None:
         """Create the task on the parent loop.  Runs in: the parent loop's thread."""
         task = asyncio.get_running_loop().create_task(self.main(), context=self.ctx)
-        self.task = task
         parent = self.parent
         assert parent is not None
         parent.inner_task = task
@@ -112,23 +135,20 @@ class _Job:
     def _run_and_finalise(self, loop: asyncio.AbstractEventLoop) -> None:
         """Runs in: the loop-runner thread."""
         register_loop(loop, self.bridge)
-        task = loop.create_task(self.main(), context=self.ctx)
-        self.task = task
-        try:
-            loop.run_until_complete(task)
-        except BaseException:
-            if not task.done():
-                raise
+        loop.run_until_complete(loop.create_task(self.main(), context=self.ctx))
         loop.run_until_complete(_shutdown_loop(loop))
 
     def outcome(self) -> Any:
         """Return the coroutine's result or raise its exception.  Runs in: the caller."""
-        error, task = self.error, self.task
-        self.error = None
-        if error is not None:
+        __traceback_hide__ = True  # R11: Django's debug page hides this frame
+        error = self.error
+        if error is None:
+            return self.result
+        try:
             raise error
-        assert task is not None
-        return task.result()
+        finally:
+            del error
+            self.error = None
 
 
 async def _shutdown_loop(loop: asyncio.AbstractEventLoop) -> None:

@@ -217,6 +217,7 @@ class Call:
 
     def unwrap(self) -> Any:
         """Return the result or raise the error.  Runs in: the awaiting loop's thread."""
+        __traceback_hide__ = True  # R11: Django's debug page hides this frame
         error = self.error
         if error is not None:
             try:

@@ -63,6 +63,11 @@ class SyncToAsync(Generic[_P, _R]):
             ``thread_sensitive=True``.
     """
 
+    # Copied from the wrapped callable at construction, when it has them.
+    __name__: str
+    __qualname__: str
+    __wrapped__: Callable[_P, _R]
+
     def __init__(
         self,
         func: Callable[_P, _R],
@@ -81,7 +86,7 @@ class SyncToAsync(Generic[_P, _R]):
             self.__self__ = self_attr
         markcoroutinefunction(self)
 
-    async def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    async def __call__(self, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         """Run the wrapped function in a worker thread and return its result.
 
         Runs in: the awaiting event loop's thread; ``func`` runs in the worker.
