@@ -17,7 +17,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any, ClassVar
+from typing import Any
 
 from asgiref._compatibility import guarantee_single_callable
 
@@ -51,7 +51,7 @@ class StatelessServer:
     """
 
     #: Seconds between two passes of :meth:`application_checker`.
-    application_checker_interval: ClassVar[float] = 0.1
+    application_checker_interval: float = 0.1
 
     def __init__(self, application: Any, max_applications: int = 1000) -> None:
         self.application = application
