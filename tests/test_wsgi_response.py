@@ -86,6 +86,14 @@ async def test_status_is_the_int_before_the_first_space_and_headers_are_lowercas
 
 
 @pytest.mark.asyncio
+async def test_header_values_lose_surrounding_spaces_and_tabs() -> None:
+    headers = [("Set-Cookie", " csrftoken=abc; Path=/"), ("X-Tab", "\tv w\t ")]
+    peer = await run_app(returning([], headers=headers))
+    expected = [(b"set-cookie", b"csrftoken=abc; Path=/"), (b"x-tab", b"v w")]
+    assert peer.sent[0]["headers"] == expected
+
+
+@pytest.mark.asyncio
 async def test_status_without_a_space_raises_value_error() -> None:
     with pytest.raises(ValueError, match="200"):
         await run_app(returning([], "200"))

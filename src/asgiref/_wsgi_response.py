@@ -100,8 +100,12 @@ class Response:
         if not space:
             raise ValueError(f"WSGI status must be '<code> <reason>', not {status!r}")
         status_code = int(code)
+        # Values lose surrounding spaces/tabs: HTTP field values never include them
+        # (RFC 9110 5.5), WSGI servers drop them when writing "Name: value", and ASGI
+        # servers such as h11 reject them.  Django's WSGI handler emits Set-Cookie
+        # values with a leading space.
         headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            (name.lower().encode("latin-1"), value.encode("latin-1").strip(b" \t"))
             for name, value in response_headers
         ]
         self.status, self.headers = status_code, headers
