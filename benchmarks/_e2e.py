@@ -225,9 +225,8 @@ def measure_server(
             result = _load(port, spec.path, seconds, cpus[1])
             peak = _peak_rss(pid)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
-        tail = log.read_text(errors="replace")[-400:] if log.exists() else ""
         status = "timeout" if isinstance(exc, subprocess.TimeoutExpired) else "error"
-        return ServerRun(status, detail=f"{exc} {tail}".strip())
+        return ServerRun(status, detail=f"{exc}; server log: {_last_line(log)}")
     return ServerRun(
         "ok",
         rps=float(result["rps"]),
@@ -236,6 +235,13 @@ def measure_server(
         errors=int(result["errors"]),
         peak_rss=peak,
     )
+
+
+def _last_line(log: Path) -> str:
+    """The last non-empty line of the server's log (usually the exception)."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "(empty)"
 
 
 def _load(port: int, path: str, seconds: float, cpu: int | None) -> dict[str, float]:

@@ -97,6 +97,7 @@ async def _connection(port: int, path: str, tally: Tally) -> None:
                 TimeoutError):  # fmt: skip
             tally.record(loop.time(), None)
             status, close = 0, True
+            await asyncio.sleep(0.01)  # back off: a dead server must not make this spin
         else:
             tally.record(loop.time(), status)
         if close and writer is not None:

@@ -80,7 +80,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     parser.add_argument("--quick", action="store_true", help="fewer rounds, shorter passes")
     parser.add_argument("--only", default="", help="comma-separated globs on names or groups")
     parser.add_argument("--rounds", type=int, help="rounds of micro workloads (7; quick 3)")
-    parser.add_argument("--e2e-rounds", type=int, help="rounds of server workloads (3; quick 1)")
+    parser.add_argument("--e2e-rounds", type=int, help="rounds of server workloads (5; quick 1)")
     parser.add_argument("--target-ms", type=float, help="timed pass length (250; quick 60)")
     parser.add_argument("--e2e-seconds", type=float, help="server load window (3; quick 1.5)")
     parser.add_argument("--pin-cpu", default="auto", help="CPU number, 'auto' or 'none'")
@@ -96,7 +96,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     pin, loadgen_cpu = _cpus(args.pin_cpu)
     return Options(
         rounds=args.rounds or (3 if quick else 7),
-        e2e_rounds=args.e2e_rounds or (1 if quick else 3),
+        e2e_rounds=args.e2e_rounds or (1 if quick else 5),
         target_ms=args.target_ms or (60.0 if quick else 250.0),
         e2e_seconds=args.e2e_seconds or (1.5 if quick else 3.0),
         patterns=tuple(p.strip() for p in args.only.split(",") if p.strip()),

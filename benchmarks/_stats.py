@@ -64,11 +64,12 @@ class Series:
 
     @property
     def spread(self) -> float | None:
-        """``(max - min) / median`` over the rounds: how noisy the figure is."""
+        """Interquartile range over median, across rounds: how noisy the figure is."""
         med = self.median
         if med is None or med == 0 or len(self.values) < 2:
             return None
-        return (max(self.values) - min(self.values)) / med
+        low, _, high = statistics.quantiles(self.values, n=4, method="inclusive")
+        return (high - low) / med
 
     @property
     def status(self) -> str:
@@ -128,7 +129,7 @@ def fmt_bytes(size: int | None) -> str:
 
 
 def fmt_spread(value: float | None) -> str:
-    """Format a spread as ``±12%`` (half the max-min range, relative to the median)."""
+    """Format a spread as ``±12%`` (half the interquartile range, relative to the median)."""
     return "—" if value is None else f"±{value * 50:.0f}%"
 
 

@@ -42,9 +42,9 @@ def _series(*values: float, peak: int | None = None) -> Series:
 
 
 def test_series_median_spread_and_peak() -> None:
-    series = _series(10.0, 30.0, 20.0, peak=100)
-    assert series.median == 20.0
-    assert series.spread == pytest.approx(1.0)
+    series = _series(10.0, 30.0, 20.0, 40.0, 1000.0, peak=100)
+    assert series.median == 30.0
+    assert series.spread == pytest.approx((40.0 - 20.0) / 30.0)  # one outlier barely counts
     assert series.peak == 100
     assert series.status == "ok"
     assert series.detail == ""
