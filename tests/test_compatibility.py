@@ -147,7 +147,7 @@ def test_guarantee_single_callable_returns_single_callables_unchanged() -> None:
 
 
 @pytest.mark.asyncio
-async def test_guarantee_single_callable_converts_double_callables() -> None:
+async def test_CORE_08_guarantee_single_callable_converts_double_callables() -> None:
     converted = guarantee_single_callable(DoubleApp)
     as_object: object = converted
     assert as_object is not DoubleApp

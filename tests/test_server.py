@@ -169,7 +169,7 @@ async def test_application_with_other_parameter_names_raises_type_error() -> Non
 
 
 @pytest.mark.asyncio
-async def test_asgi2_double_callable_applications_work() -> None:
+async def test_CORE_08_asgi2_double_callable_applications_work() -> None:
     class Legacy:
         def __init__(self, scope: Any) -> None:
             self.scope = scope
@@ -323,7 +323,7 @@ async def test_delete_oldest_skips_ids_removed_behind_its_back_and_finds_foreign
 
 
 @pytest.mark.asyncio
-async def test_checker_reports_crashed_instances_and_removes_finished_ones() -> None:
+async def test_CORE_17_crashed_instance_is_reported_and_dropped_finished_ones_removed() -> None:
     async def crashing_app(scope: Any, receive: Receive, send: Send) -> None:
         message = await receive()
         if message == "crash":

@@ -48,7 +48,7 @@ def test_construction_needs_no_running_loop() -> None:
     communicator.stop()  # never started: nothing to do
 
 
-def test_double_callables_are_converted() -> None:
+def test_CORE_08_double_callables_are_converted() -> None:
     class Legacy:
         def __init__(self, scope: Any) -> None:
             self.scope = scope
