@@ -8,6 +8,8 @@ describe ASGI extensions that asgiref does not type.  None of those three is par
 :data:`ASGISendEvent`.
 """
 
+from __future__ import annotations
+
 from asgiref._typing import (
     ASGI2Application,
     ASGI2Protocol,
