@@ -11,10 +11,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import asgiref.server
 from asgiref.server import StatelessServer
@@ -613,3 +616,38 @@ async def test_checker_copes_with_instances_deleted_while_it_reports() -> None:
     server = Deleting(crash_on_message, script=script)
     await server.arun()
     assert sorted(str(exception) for exception, _ in server.reported) == ["a", "b"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    max_applications=st.integers(min_value=1, max_value=5),
+    operations=st.lists(
+        st.tuples(st.sampled_from(["use", "delete"]), st.integers(min_value=0, max_value=7)),
+        max_size=40,
+    ),
+)
+def test_D6_eviction_matches_an_lru_model(
+    max_applications: int, operations: list[tuple[str, int]]
+) -> None:
+    async def scenario() -> None:
+        server = Server(idle_app, max_applications=max_applications)
+        model: OrderedDict[int, None] = OrderedDict()
+        for operation, scope_id in operations:
+            if operation == "use":
+                if scope_id not in model and len(model) >= max_applications:
+                    model.popitem(last=False)
+                model[scope_id] = None
+                model.move_to_end(scope_id)
+                server.get_or_create_application_instance(scope_id, {})
+            elif scope_id in model:
+                del model[scope_id]
+                server.delete_application_instance(scope_id)
+            assert len(server.application_instances) <= max_applications
+            assert set(server.application_instances) == set(model)
+        futures = [details["future"] for details in server.application_instances.values()]
+        for remaining_id in list(server.application_instances):
+            server.delete_application_instance(remaining_id)
+        if futures:
+            await asyncio.wait(futures)
+
+    asyncio.run(scenario())
