@@ -127,6 +127,7 @@ async def test_cancellation_during_exit_propagates_and_thread_finishes() -> None
     release = threading.Event()
     started = threading.Event()
     finished = threading.Event()
+    exiting = asyncio.Event()
 
     def slow() -> None:
         started.set()
@@ -138,10 +139,11 @@ async def test_cancellation_during_exit_propagates_and_thread_finishes() -> None
             inner = asyncio.ensure_future(sync_to_async(slow)())
             await asyncio.to_thread(started.wait, 10)
             inner.cancel()
+            exiting.set()  # no await until __aexit__ waits for slow()
 
     task = asyncio.ensure_future(request())
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await exiting.wait()
+    assert not task.done()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -14,6 +14,7 @@ from asgiref import _context
 from asgiref._calls import Call
 from asgiref._coroutines import is_async_callable, is_generator_callable, markcoroutinefunction
 from asgiref._routing import submit_thread_sensitive
+from asgiref._state import SYNC_THREAD_CALL
 
 __all__ = ["SyncToAsync", "sync_to_async"]
 
@@ -39,6 +40,23 @@ def _check_wrappable(func: object, thread_sensitive: bool, executor: object) -> 
             "executor must not be set when thread_sensitive is True; "
             "pass thread_sensitive=False together with executor="
         )
+
+
+def _write_back(call: Call) -> None:
+    """Copy the call's context changes back, except the deadlock marker.
+
+    After a cancellation the function may still be running, with the marker of its
+    own call set in its context; that marker must not reach the caller.
+
+    Runs in: the awaiting loop's thread, in the caller's context.
+    """
+    if not call.on_sync_thread:
+        _context.write_back(call.ctx)
+        return
+    previous = SYNC_THREAD_CALL.get()
+    _context.write_back(call.ctx)
+    if SYNC_THREAD_CALL.get() is not previous:
+        SYNC_THREAD_CALL.set(previous)
 
 
 class SyncToAsync(Generic[_P, _R]):
@@ -113,7 +131,7 @@ class SyncToAsync(Generic[_P, _R]):
             result: _R = await call.wait()
         finally:
             if context is None:
-                _context.write_back(ctx)
+                _write_back(call)
         return result
 
     def thread_handler(
