@@ -56,7 +56,7 @@ class WsgiToAsgi:
             request headers; more gives a ``400``.  ``None`` or ``0`` disables it.
         max_workers: Size of a worker-thread pool owned by this adapter.  ``None``
             (the default) shares the process-wide pool of
-            :data:`~asgiref._wsgi_pool.DEFAULT_MAX_WORKERS` (40) threads.
+            40 threads (see ``docs/wsgi.rst``, "Concurrency").
 
     Raises:
         ValueError: ``max_workers`` is smaller than 1.
