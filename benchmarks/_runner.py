@@ -198,6 +198,10 @@ def _record_micro(session: Session, spec: Workload, impl: Impl, result: dict[str
 
 
 def _missing_module(session: Session, spec: Workload) -> str | None:
+    needs = ["uvicorn"] + (["Django"] if "django" in spec.name else [])
+    for dist in needs:
+        if session.ours.dists.get(dist) is None:
+            return f"{dist} is not installed here (pip install -e '.[tests]')"
     for module in spec.modules:
         status = session.ours.modules.get(module, "not probed")
         if status != "ok":
@@ -208,9 +212,10 @@ def _missing_module(session: Session, spec: Workload) -> str | None:
 def _record_server(session: Session, spec: Workload, impl: Impl) -> str:
     series = session.series(spec, impl)
     if impl.role is Role.OURS and (missing := _missing_module(session, spec)):
-        series.fail("n.i.", missing)
+        status = "n.i." if missing.startswith("asgiref") else "error"
+        series.fail(status, missing)
         session.skip.add((spec.name, impl.label))
-        return "n.i."
+        return status
     python = session.python(impl)
     if python is None:
         series.fail("error", "no reference interpreter")

@@ -29,6 +29,7 @@ from benchmarks._stats import (  # noqa: E402
     render_table,
 )
 from benchmarks._targets import TARGETS, Target, Versus, evaluate, summary  # noqa: E402
+from benchmarks._venv import Probe  # noqa: E402
 from benchmarks.workloads import Body, factory  # noqa: E402
 
 MIB = 1024 * 1024
@@ -304,3 +305,41 @@ def test_load_generator_counts_only_after_warmup() -> None:
     tally.record(13.0, None)
     assert dict(tally.statuses) == {200: 1, 503: 1}
     assert tally.errors == 1
+
+
+def _probe(modules: dict[str, str], dists: dict[str, str | None], where: str) -> Probe:
+    return Probe(
+        python=sys.executable,
+        version="3.x",
+        asgiref_file=where,
+        asgiref_version="3.13.1",
+        modules=modules,
+        dists=dists,
+    )
+
+
+def test_server_workloads_of_a_missing_module_are_not_implemented(tmp_path: Path) -> None:
+    missing = "ModuleNotFoundError: No module named 'asgiref.wsgi'"
+    ours = _probe({"asgiref.wsgi": missing}, {"uvicorn": "1", "Django": "5"}, "x")
+    session = _runner.Session(_runner.parse_args(["--quick"]), ours, None, tmp_path)
+    spec = workload("e2e_wsgi_hello")
+    assert _runner._record_server(session, spec, OURS) == "n.i."
+    assert session.results["e2e_wsgi_hello"][OURS.label].detail == f"asgiref.wsgi: {missing}"
+    assert (spec.name, OURS.label) in session.skip
+    assert _runner._record_server(session, spec, REFERENCE) == "error"  # no reference here
+
+
+def test_server_workloads_need_uvicorn_and_django(tmp_path: Path) -> None:
+    ours = _probe(
+        {"asgiref.sync": "ok", "asgiref.local": "ok"}, {"uvicorn": "1", "Django": None}, "x"
+    )
+    session = _runner.Session(_runner.parse_args([]), ours, None, tmp_path)
+    assert _runner._record_server(session, workload("e2e_django_hello"), OURS) == "error"
+    assert "Django is not installed" in session.results["e2e_django_hello"][OURS.label].detail
+
+
+def test_runner_refuses_an_asgiref_from_outside_this_repository() -> None:
+    inside = str(REPO_ROOT / "src" / "asgiref" / "__init__.py")
+    _runner._check_ours(_probe({}, {}, inside))
+    with pytest.raises(SystemExit, match="not from"):
+        _runner._check_ours(_probe({}, {}, "/elsewhere/asgiref/__init__.py"))
