@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -129,6 +130,64 @@ async def test_worker_runs_sync_and_async_consumers_from_the_in_memory_layer(
         for channel, details in worker.application_instances.items():
             assert details["scope"] == {"type": "channel", "channel": channel}
             assert not details["future"].done()
+
+
+class StoppableWorker(Worker):  # type: ignore[misc]  # channels is untyped
+    """Channels' Worker whose ``handle()`` returns when :meth:`stop` is called (any thread).
+
+    Runs in: ``handle()`` in the worker's event loop thread; ``stop()`` in any thread.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.started = threading.Event()
+        self._stopping: asyncio.Event | None = None
+
+    async def handle(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        listening = asyncio.ensure_future(super().handle())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        self.started.set()
+        await asyncio.wait({listening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (listening, stopping):
+            task.cancel()
+        await asyncio.wait({listening, stopping})
+        if not listening.cancelled():
+            listening.result()  # a listener failed: let arun() raise it
+
+    def stop(self) -> None:
+        assert self.loop is not None
+        assert self._stopping is not None
+        self.loop.call_soon_threadsafe(self._stopping.set)
+
+
+def test_worker_run_in_a_fresh_thread_serves_until_handle_returns(project: ModuleType) -> None:
+    """``runworker``'s path: ``Worker.run()`` (a fresh event loop) in a thread of its own."""
+    layer = get_channel_layer()
+    worker = StoppableWorker(project.application, list(project.WORKER_CHANNELS), layer)
+    thread = threading.Thread(target=worker.run, name="channels-worker")
+    thread.start()
+    try:
+        assert worker.started.wait(TIMEOUT)
+        assert worker.loop is not None
+        message = {"type": "notes.create", "text": "from a thread"}
+        future = asyncio.run_coroutine_threadsafe(
+            request(layer, "notes-worker", message), worker.loop
+        )
+        assert future.result(TIMEOUT)["text"] == "from a thread"
+    finally:
+        if worker.started.is_set():
+            worker.stop()
+        thread.join(TIMEOUT)
+    assert not thread.is_alive()
+    asyncio.run(layer.flush())
+
+    from django.db import connection
+
+    assert stored_notes() == [("from a thread", "worker")]
+    connection.close()
 
 
 @pytest.mark.asyncio
