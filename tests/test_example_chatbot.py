@@ -463,9 +463,17 @@ def test_free_port_is_bindable() -> None:
         sock.bind(("127.0.0.1", port))
 
 
-def test_running_ngircd_reports_a_server_that_cannot_listen() -> None:
+def require_ngircd() -> None:
+    """Skip when ngircd is missing; fail instead when ``ASGIREF_E2E_REQUIRED`` is set (CI)."""
     if ngircd_module.find_ngircd() is None:
+        if os.environ.get("ASGIREF_E2E_REQUIRED"):
+            pytest.fail("ngircd is required (ASGIREF_E2E_REQUIRED is set) but not installed")
         pytest.skip("ngircd is not installed (apt-get install ngircd)")
+
+
+@pytest.mark.e2e
+def test_running_ngircd_reports_a_server_that_cannot_listen() -> None:
+    require_ngircd()
     with socket.socket() as taken:  # bound, not listening: ngIRCd cannot bind, probes fail
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]
@@ -476,9 +484,9 @@ def test_running_ngircd_reports_a_server_that_cannot_listen() -> None:
             pass
 
 
+@pytest.mark.e2e
 def test_running_ngircd_gives_up_after_its_timeout() -> None:
-    if ngircd_module.find_ngircd() is None:
-        pytest.skip("ngircd is not installed (apt-get install ngircd)")
+    require_ngircd()
     with (
         pytest.raises(RuntimeError, match="did not listen"),
         ngircd_module.running_ngircd(timeout=0),
