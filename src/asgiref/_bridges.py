@@ -74,10 +74,13 @@ class _Job:
         """
         __traceback_hide__ = True  # R11: Django's debug page hides this frame
         _context.adopt(self.epoch)
+        token = BRIDGE.set(self.bridge)  # reset below, so never written back
         try:
             self.result = await self._await_with_exc_info()
         except BaseException as exc:
             self.error = exc
+        finally:
+            BRIDGE.reset(token)
 
     async def _await_with_exc_info(self) -> Any:
         """Await the awaitable with the caller's active exception made current."""
@@ -172,16 +175,14 @@ async def _shutdown_loop(loop: asyncio.AbstractEventLoop) -> None:
     await loop.shutdown_default_executor()
 
 
-def _prepare(awaitable: Awaitable[Any], exc: BaseException | None) -> tuple[_Job, Any]:
-    """Create the bridge and the job; put the bridge in the coroutine's context copy."""
+def _prepare(awaitable: Awaitable[Any], exc: BaseException | None) -> _Job:
+    """Create the bridge and the job for this call.  Runs in: the calling sync thread."""
     bridge = CurrentThreadExecutor(THREAD.executor)
     ctx, epoch = _context.capture()
-    previous = ctx.run(BRIDGE.get)
-    ctx.run(BRIDGE.set, bridge)
-    return _Job(awaitable, exc, bridge, ctx, epoch), previous
+    return _Job(awaitable, exc, bridge, ctx, epoch)
 
 
-def _serve_and_finish(job: _Job, previous: Any) -> Any:
+def _serve_and_finish(job: _Job) -> Any:
     """Block serving the bridge, then copy context changes back and unwrap.
 
     Runs in: the calling sync thread.
@@ -194,9 +195,7 @@ def _serve_and_finish(job: _Job, previous: Any) -> Any:
         bridge.serve()
     finally:
         thread.executor = bridge.old_executor
-    ctx = job.ctx
-    ctx.run(BRIDGE.set, previous)
-    _context.write_back(ctx)
+    _context.write_back(job.ctx)
     return job.outcome()
 
 
@@ -206,10 +205,10 @@ def run_on_parent_loop(parent: Call, awaitable: Awaitable[Any], exc: BaseExcepti
     Runs in: the thread executing ``parent`` (a ``sync_to_async`` call).
     """
     __traceback_hide__ = True  # R11: Django's debug page hides this frame
-    job, previous = _prepare(awaitable, exc)
+    job = _prepare(awaitable, exc)
     job.parent = parent
     parent.loop.call_soon_threadsafe(job.start_on_parent)
-    return _serve_and_finish(job, previous)
+    return _serve_and_finish(job)
 
 
 def run_on_fresh_loop(awaitable: Awaitable[Any], exc: BaseException | None) -> Any:
@@ -218,7 +217,7 @@ def run_on_fresh_loop(awaitable: Awaitable[Any], exc: BaseException | None) -> A
     Runs in: the calling sync thread (no running loop, no usable parent loop).
     """
     __traceback_hide__ = True  # R11: Django's debug page hides this frame
-    job, previous = _prepare(awaitable, exc)
+    job = _prepare(awaitable, exc)
     single = SINGLE_THREAD.get()
     if single is not None:
         single.submit_loop_job(job.run_fresh_loop)
@@ -226,7 +225,7 @@ def run_on_fresh_loop(awaitable: Awaitable[Any], exc: BaseException | None) -> A
         worker = _workers.pool().acquire()
         job.worker = worker
         worker.submit(job.run_fresh_loop)
-    return _serve_and_finish(job, previous)
+    return _serve_and_finish(job)
 
 
 def close_coroutine(awaitable: object) -> None:

@@ -178,11 +178,9 @@ class CurrentThreadExecutor(Executor):
             item()
         with self._lock:
             self._finished = True
-        while True:
-            try:
-                item = get(block=False)
-            except queue.Empty:
-                return
+        empty = self._queue.empty
+        while not empty():  # only this thread takes items: empty() is reliable here
+            item = get()
             if item is not _DONE:
                 item()
 
