@@ -14,6 +14,8 @@ __all__ = [
     "FLOOR_ASYNCIO_RUN",
     "FLOOR_CONTEXTVAR",
     "FLOOR_EXECUTOR",
+    "FLOOR_ONE_HOP",
+    "FLOOR_PER_CHUNK",
     "FLOOR_RCTS",
     "FLOOR_THREADING_LOCAL",
     "GROUPS",
@@ -82,6 +84,7 @@ FLOOR_RCTS = Impl("floor", "floor: run_coroutine_threadsafe", Role.FLOOR, Interp
 FLOOR_CONTEXTVAR = Impl("floor", "floor: ContextVar", Role.FLOOR, Interp.OURS)
 FLOOR_THREADING_LOCAL = Impl("floor_tl", "floor: threading.local", Role.FLOOR, Interp.OURS)
 FLOOR_ONE_HOP = Impl("floor", "floor: one run_in_executor hop", Role.FLOOR, Interp.OURS)
+FLOOR_PER_CHUNK = Impl("floor_chunk", "floor: one hop per chunk", Role.FLOOR, Interp.OURS)
 
 
 @dataclass(frozen=True)
@@ -151,10 +154,11 @@ def _local(name: str, title: str, impls: tuple[Impl, ...]) -> Workload:
 
 
 def _wsgi(
-    name: str, title: str, min_ops: int, max_ops: int = 100_000, per_call: int = 1
-) -> Workload:
+    name: str, title: str, min_ops: int, max_ops: int = 100_000, per_call: int = 1,
+    impls: tuple[Impl, ...] = _WSGI,
+) -> Workload:  # fmt: skip
     return Workload(
-        name, "wsgi", title, "request", _WSGI, modules=("asgiref.wsgi",),
+        name, "wsgi", title, "request", impls, modules=("asgiref.wsgi",),
         min_ops=min_ops, max_ops=max_ops, ops_per_call=per_call,
     )  # fmt: skip
 
@@ -197,7 +201,8 @@ WORKLOADS: tuple[Workload, ...] = (
     _local("local_tc_setget_async", "Local(thread_critical) set+get, async", _LOCAL_CRITICAL),
     _wsgi("wsgi_hello", "hello, sequential", min_ops=20),
     _wsgi("wsgi_hello_100", "hello, 100 concurrent", min_ops=1, per_call=100),
-    _wsgi("wsgi_stream_1mib", "1 MiB response in 64 KiB chunks", min_ops=5),
+    _wsgi("wsgi_stream_1mib", "1 MiB response in 64 KiB chunks", min_ops=5,
+          impls=(*_WSGI, FLOOR_PER_CHUNK)),
     _wsgi("wsgi_body_10mib", "10 MiB request body in 64 KiB messages", min_ops=2, max_ops=200),
     _wsgi("wsgi_upload_64mib", "64 MiB upload (peak memory)", min_ops=1, max_ops=3),
     Workload(

@@ -253,8 +253,9 @@ def test_a_sync_and_an_async_workload_run_in_process() -> None:
 
 
 def test_wsgi_floor_serves_the_scripted_requests() -> None:
-    for name in ("wsgi_hello", "wsgi_body_10mib"):
-        body = factory(name, "floor")()
+    for name, impl in [("wsgi_hello", "floor"), ("wsgi_body_10mib", "floor"),
+                       ("wsgi_stream_1mib", "floor_chunk")]:  # fmt: skip
+        body = factory(name, impl)()
         assert body.run_async is not None
         asyncio.run(body.run_async(1))
 

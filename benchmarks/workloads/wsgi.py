@@ -130,33 +130,45 @@ def _adapter(impl: str, app: Callable[..., Iterable[bytes]]) -> Request:
     return request
 
 
+_TEMPLATE: Environ = {
+    "REQUEST_METHOD": "GET",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": "/",
+    "QUERY_STRING": "",
+    "SERVER_NAME": "127.0.0.1",
+    "SERVER_PORT": "8000",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "HTTP_HOST": "127.0.0.1:8000",
+    "wsgi.version": (1, 0),
+    "wsgi.url_scheme": "http",
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": False,
+    "wsgi.run_once": False,
+}
+"""The environ of the floors: a realistic one, prebuilt (the floors copy it)."""
+
+
+def _start(
+    app: Callable[..., Iterable[bytes]], body: bytes
+) -> tuple[list[tuple[bytes, bytes]], Iterable[bytes]]:
+    """Call the WSGI app on the current thread; return raw headers and its iterable."""
+    environ = dict(_TEMPLATE)
+    environ["wsgi.input"] = io.BytesIO(body)
+    headers: list[tuple[str, str]] = []
+
+    def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
+        headers.extend(response_headers)
+
+    iterable = app(environ, start_response)
+    return [(name.lower().encode(), value.encode()) for name, value in headers], iterable
+
+
 def _floor(app: Callable[..., Iterable[bytes]]) -> Request:
     """One ``run_in_executor`` hop per request: read the body, run the app, send its chunks."""
-    template: Environ = {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": "/",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
 
-    def call_app(body: bytes) -> tuple[list[tuple[str, str]], list[bytes]]:
-        environ = dict(template)
-        environ["wsgi.input"] = io.BytesIO(body)
-        headers: list[tuple[str, str]] = []
-
-        def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
-            headers.extend(response_headers)
-
-        return headers, list(app(environ, start_response))
+    def call_app(body: bytes) -> tuple[list[tuple[bytes, bytes]], list[bytes]]:
+        headers, iterable = _start(app, body)
+        return headers, list(iterable)
 
     async def request(exchange: Exchange) -> None:
         parts = []
@@ -167,8 +179,7 @@ def _floor(app: Callable[..., Iterable[bytes]]) -> Request:
                 break
         loop = asyncio.get_running_loop()
         headers, chunks = await loop.run_in_executor(None, call_app, b"".join(parts))
-        raw = [(name.lower().encode(), value.encode()) for name, value in headers]
-        await exchange.send({"type": "http.response.start", "status": 200, "headers": raw})
+        await exchange.send({"type": "http.response.start", "status": 200, "headers": headers})
         for chunk in chunks:
             await exchange.send({"type": "http.response.body", "body": chunk, "more_body": True})
         await exchange.send({"type": "http.response.body", "body": b""})
@@ -176,8 +187,28 @@ def _floor(app: Callable[..., Iterable[bytes]]) -> Request:
     return request
 
 
+def _floor_per_chunk(app: Callable[..., Iterable[bytes]]) -> Request:
+    """A hop to start the app, then one ``run_in_executor`` hop per response chunk."""
+
+    async def request(exchange: Exchange) -> None:
+        await exchange.receive()
+        loop = asyncio.get_running_loop()
+        headers, iterable = await loop.run_in_executor(None, _start, app, b"")
+        await exchange.send({"type": "http.response.start", "status": 200, "headers": headers})
+        chunks = iter(iterable)
+        while (chunk := await loop.run_in_executor(None, next, chunks, None)) is not None:
+            await exchange.send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await exchange.send({"type": "http.response.body", "body": b""})
+
+    return request
+
+
 def _request_for(impl: str, app: Callable[..., Iterable[bytes]]) -> Request:
-    return _floor(app) if impl == "floor" else _adapter(impl, app)
+    if impl == "floor":
+        return _floor(app)
+    if impl == "floor_chunk":
+        return _floor_per_chunk(app)
+    return _adapter(impl, app)
 
 
 def _sequential(
@@ -223,7 +254,9 @@ _UPLOAD = (_PAYLOAD,) * _UPLOAD_CHUNKS
 BODIES: dict[str, dict[str, Callable[[], Body]]] = {
     "wsgi_hello": _bind(_sequential(hello_app, (), len(HELLO), "GET"), _IMPLS),
     "wsgi_hello_100": _bind(_concurrent_hello, _IMPLS),
-    "wsgi_stream_1mib": _bind(_sequential(stream_app, (), CHUNK * _STREAM_CHUNKS, "GET"), _IMPLS),
+    "wsgi_stream_1mib": _bind(
+        _sequential(stream_app, (), CHUNK * _STREAM_CHUNKS, "GET"), (*_IMPLS, "floor_chunk")
+    ),
     "wsgi_body_10mib": _bind(
         _sequential(upload_app, _BODY, len(str(CHUNK * _BODY_CHUNKS)), "POST"), _IMPLS
     ),
