@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from examples.chatbot import ChatBot, RateLimiter, chat_app
+from examples.chatbot.demo import main as demo_main
 from examples.chatbot.demo import run_conversation
 from examples.chatbot.ngircd import NgircdServer, find_ngircd, running_ngircd
 
@@ -314,3 +315,11 @@ async def test_run_conversation_returns_the_transcript(ircd: NgircdServer) -> No
             "<asgibot> ivy: you said 'two' (message #2)",
         ]
     )
+
+
+def test_demo_main_runs_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    require_ngircd()
+    assert demo_main() == 0
+    out = capsys.readouterr().out
+    assert "<asgibot> alice: you said 'bye' (message #3)" in out
+    assert out.endswith("demo finished; ngIRCd stopped\n")
