@@ -304,3 +304,84 @@ async def test_a_disconnect_seen_before_the_final_list_batch_sends_nothing_more(
     proceed.set()
     await task
     assert peer.sent == []
+
+
+@pytest.mark.asyncio
+async def test_cancellation_before_the_iterable_is_consumed_closes_it_unread() -> None:
+    returning = threading.Event()
+    entered = threading.Event()
+    items = Closing([b"never"])
+
+    def app(environ: Environ, start_response: StartResponse) -> Closing:
+        start_response("200 OK", [])
+        entered.set()
+        returning.wait(WAIT)
+        return items
+
+    peer = Peer(request())
+    task = asyncio.create_task(WsgiToAsgi(app)(http_scope(), peer.receive, peer.send))
+    assert await asyncio.to_thread(entered.wait, WAIT)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    returning.set()
+    assert await asyncio.to_thread(items.close_event.wait, WAIT)
+    assert items.requested == 0
+    assert peer.sent == []
+
+
+@pytest.mark.asyncio
+async def test_an_item_produced_while_the_client_left_is_not_sent() -> None:
+    in_next = threading.Event()
+    release = threading.Event()
+
+    def gen() -> Iterator[bytes]:
+        yield b"first"
+        in_next.set()
+        release.wait(WAIT)
+        yield b"unsent"
+        yield b"never requested"
+
+    items = Closing(gen())
+    peer = Peer(request())
+    task = asyncio.create_task(WsgiToAsgi(serving(items))(http_scope(), peer.receive, peer.send))
+    assert await asyncio.to_thread(in_next.wait, WAIT)
+    peer.inbox.put_nowait({"type": "http.disconnect"})
+    while peer.inbox.qsize():
+        await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    release.set()
+    await task
+    assert [m.get("body") for m in peer.sent[1:]] == [b"first"]
+    assert items.requested == 2
+    assert items.closed == 1
+
+
+@pytest.mark.asyncio
+async def test_an_iteration_error_wins_over_a_close_error() -> None:
+    class FailingBoth(Closing):
+        def close(self) -> None:
+            super().close()
+            raise OSError("close failed too")
+
+    def boom(_: object) -> bytes:
+        raise LookupError("iteration failed")
+
+    items = FailingBoth(map(boom, [1]))
+    peer = Peer(request())
+    with pytest.raises(LookupError, match="iteration failed"):
+        await WsgiToAsgi(serving(items))(http_scope(), peer.receive, peer.send)
+    assert items.closed == 1
+
+
+@pytest.mark.asyncio
+async def test_streaming_after_reading_the_body_reuses_the_body_reader_for_disconnects() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        data = environ["wsgi.input"].read()
+        start_response("200 OK", [])
+        yield data
+        yield b"!"
+
+    peer = Peer(request(b"a", more_body=True), request(b"b"))
+    await WsgiToAsgi(app)(http_scope(), peer.receive, peer.send)
+    assert [m.get("body") for m in peer.sent[1:]] == [b"ab", b"!", None]

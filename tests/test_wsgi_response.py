@@ -395,6 +395,7 @@ async def test_D1_close_is_called_once_on_the_request_thread_at_normal_end() -> 
 @pytest.mark.asyncio
 async def test_backpressure_the_next_item_is_requested_only_after_send_completed() -> None:
     send_gate = asyncio.Event()
+    send_blocked = asyncio.Event()
     sends_done = 0
     progress: list[int] = []
 
@@ -406,6 +407,7 @@ async def test_backpressure_the_next_item_is_requested_only_after_send_completed
     async def send(message: dict[str, Any]) -> None:
         nonlocal sends_done
         if message.get("body") == b"0":
+            send_blocked.set()
             await send_gate.wait()
         sends_done += 1
 
@@ -413,8 +415,8 @@ async def test_backpressure_the_next_item_is_requested_only_after_send_completed
         return request()
 
     task = asyncio.create_task(WsgiToAsgi(returning(gen()))(http_scope(), receive, send))
-    for _ in range(50):
-        await asyncio.sleep(0)
+    await send_blocked.wait()  # the worker now waits for this send to complete
+    await asyncio.to_thread(lambda: None)  # give the worker every chance to run ahead
     assert progress == [0]
     send_gate.set()
     await task

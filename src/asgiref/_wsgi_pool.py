@@ -161,5 +161,5 @@ def _after_fork_in_child() -> None:
         pool._reset()
 
 
-if hasattr(os, "register_at_fork"):  # POSIX only; there is no fork elsewhere
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX only; no fork elsewhere
     os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,156 @@
+"""Thread hand-offs behind ``asgiref.wsgi``: inbox, link and input pipe edge cases.
+
+These drive the private classes directly, to pin down paths that real requests reach
+only through races (a loop closed under a waiting worker, a callback arriving late).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+
+from asgiref import _wsgi_inbox, _wsgi_pool
+from asgiref._wsgi_inbox import Inbox
+from asgiref._wsgi_input import InputPipe, _resume
+from asgiref._wsgi_link import Link, LinkState, Reply
+from asgiref.wsgi import ClientDisconnected
+from wsgi_support import WAIT
+
+
+def _in_thread(target: Any) -> list[Any]:
+    """Run ``target()`` in a thread and return ``[result]`` or ``[exception]``."""
+    out: list[Any] = []
+
+    def run() -> None:
+        try:
+            out.append(target())
+        except BaseException as exc:
+            out.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(WAIT)
+    assert not thread.is_alive()
+    return out
+
+
+def _nothing() -> None:
+    pass
+
+
+def test_inbox_post_to_a_closed_loop_raises_and_can_retry() -> None:
+    loop = asyncio.new_event_loop()
+    loop.close()
+    inbox = Inbox(loop)
+    for _ in range(2):  # _pending is reset, so the second post raises too
+        with pytest.raises(RuntimeError):
+            inbox.post(_nothing)
+
+
+def test_waiting_worker_gives_up_when_the_loop_closes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_wsgi_inbox, "POLL_INTERVAL", 0.01)
+    loop = asyncio.new_event_loop()  # never runs: callbacks stay queued
+    link = Link(loop, _nothing)
+    pipe = InputPipe(loop, b"", True, _nothing)
+    started = threading.Event()
+
+    def send() -> Reply:
+        started.set()
+        return link.send([])
+
+    thread_out: list[Any] = []
+    thread = threading.Thread(target=lambda: thread_out.append(send()))
+    thread.start()
+    assert started.wait(WAIT)
+    loop.close()
+    thread.join(WAIT)
+    assert thread_out == [Reply.CANCELLED]
+    out = _in_thread(lambda: pipe.take(1))
+    assert isinstance(out[0], ClientDisconnected)
+
+
+def test_link_send_on_a_closed_loop_or_cancelled_link_does_not_wait() -> None:
+    loop = asyncio.new_event_loop()
+    loop.close()
+    link = Link(loop, _nothing)
+    assert link.send([]) is Reply.CANCELLED
+    link.finish([], None)  # dropped quietly
+    link.state = LinkState.CANCELLED
+    assert link.send([]) is Reply.CANCELLED
+
+
+def test_input_read_on_a_closed_loop_raises_client_disconnected() -> None:
+    loop = asyncio.new_event_loop()
+    loop.close()
+    pipe = InputPipe(loop, b"", True, _nothing)
+    with pytest.raises(ClientDisconnected):
+        pipe.take(1)
+
+
+@pytest.mark.asyncio
+async def test_a_batch_delivered_before_serve_starts_is_served() -> None:
+    link = Link(asyncio.get_running_loop(), _nothing)
+    sent: list[Any] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    link._deliver([{"type": "x"}], None, True)
+    link._deliver([{"type": "ignored"}], None, True)  # no waiter: just replaces the op
+    assert await link.serve(send) is None
+    assert sent == [{"type": "ignored"}]
+
+
+@pytest.mark.asyncio
+async def test_a_batch_arriving_after_cancel_is_answered_cancelled() -> None:
+    link = Link(asyncio.get_running_loop(), _nothing)
+    link.cancel()
+    link.disconnected()  # no effect once cancelled
+    assert link.state is LinkState.CANCELLED
+    assert await asyncio.to_thread(link.send, [{"type": "late"}]) is Reply.CANCELLED
+    link._deliver([{"type": "raced"}], None, False)  # posted just before the cancel
+    assert link._wake.acquire(timeout=0)
+    assert link._reply is Reply.CANCELLED
+
+
+def test_wait_released_polls_until_the_loop_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_wsgi_inbox, "POLL_INTERVAL", 0.001)
+    answers = iter([False, False, True])
+
+    class FakeLoop:
+        def is_closed(self) -> bool:
+            return next(answers)
+
+    lock = threading.Lock()
+    lock.acquire()
+    assert _wsgi_inbox.wait_released(lock, FakeLoop()) is False  # type: ignore[arg-type]  # duck-typed loop
+    lock.release()
+    assert _wsgi_inbox.wait_released(lock, FakeLoop()) is True  # type: ignore[arg-type]  # duck-typed loop
+
+
+@pytest.mark.asyncio
+async def test_resume_ignores_a_finished_future() -> None:
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    future.cancel()
+    _resume(future)
+    assert future.cancelled()
+
+
+def test_default_pool_created_concurrently_is_created_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    winner = _wsgi_pool.WorkerPool(1)
+
+    class RacingLock:
+        """Another thread creates the default pool just before we get the lock."""
+
+        def __enter__(self) -> None:
+            _wsgi_pool._default = winner
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    monkeypatch.setattr(_wsgi_pool, "_default", None)
+    monkeypatch.setattr(_wsgi_pool, "_default_lock", RacingLock())
+    assert _wsgi_pool.default_pool() is winner
