@@ -182,12 +182,11 @@ def render(specs: Sequence[Workload], results: Results, info: Mapping[str, Any])
     for group in GROUPS:
         if any(spec.group == group for spec in specs):
             parts.append(group_table(group, specs, results))
-    parts.append(targets_table("targets (issues 3, 5, 6)", _selected(TARGETS, specs), results))
-    parts.append(
-        targets_table(
-            "never slower than asgiref 3.13.0 (contract 16)", _selected(NOT_SLOWER, specs), results
-        )
-    )
+    sections = [
+        ("targets (issues 3, 5, 6)", _selected(TARGETS, specs)),
+        ("never slower than asgiref 3.13.0 (contract 16)", _selected(NOT_SLOWER, specs)),
+    ]
+    parts += [targets_table(title, chosen, results) for title, chosen in sections if chosen]
     return "\n\n".join(parts)
 
 

@@ -212,6 +212,16 @@ def test_report_renders_groups_footnotes_and_targets() -> None:
     assert "== never slower than asgiref 3.13.0" in text
 
 
+def test_report_leaves_out_empty_target_sections() -> None:
+    info = dict.fromkeys(
+        ["date", "machine", "python", "ours", "reference", "a2wsgi", "uvicorn", "Django",
+         "e2e_rounds", "e2e_seconds", "pinned_cpu", "loadgen_cpu", "seconds", "rounds"], 1
+    )  # fmt: skip
+    text = _report.render([workload("e2e_django_hello")], {}, {**info, "target_ms": 1.0})
+    assert "targets (issues" not in text
+    assert "never slower" in text
+
+
 def test_report_writes_json(tmp_path: Path) -> None:
     results = {"a2s_noloop": {OURS.label: _series(1.0), REFERENCE.label: _series(4.0)}}
     out = tmp_path / "bench.json"
