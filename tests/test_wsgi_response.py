@@ -503,3 +503,42 @@ async def test_receive_nothing_after_the_final_body() -> None:
 async def test_max_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_workers"):
         WsgiToAsgi(returning([]), max_workers=0)
+
+
+@pytest.mark.asyncio
+async def test_local_values_cross_into_the_wsgi_thread_and_back() -> None:
+    from asgiref.local import Local
+
+    local = Local()
+    seen: list[str] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        seen.append(local.value)
+        local.value = "set by the wsgi app"
+        start_response("200 OK", [])
+        return []
+
+    local.value = "set by the caller"
+    await run_app(app)
+    assert seen == ["set by the caller"]
+    assert local.value == "set by the wsgi app"
+
+
+@pytest.mark.asyncio
+async def test_bridge_frames_are_hidden_from_django_tracebacks() -> None:
+    def gen() -> Iterator[bytes]:
+        yield b"x"
+        raise LookupError("in the iterable")
+
+    with pytest.raises(LookupError) as info:
+        await run_app(returning(gen()))
+    frames = [tb.tb_frame for tb in _walk(info.value.__traceback__)]
+    ours = [f for f in frames if "/asgiref/_wsgi" in f.f_code.co_filename]
+    assert ours
+    assert all(f.f_locals.get("__traceback_hide__") is True for f in ours)
+
+
+def _walk(tb: Any) -> Iterator[Any]:
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next

@@ -280,6 +280,7 @@ def _run_app(
 
 def _report(error: BaseException, link: Link, started: bool) -> None:
     """Raise ``error`` out of the ASGI call, logging it if it is the application's."""
+    __traceback_hide__ = True
     if error is link.send_error:
         raise error  # the server's own exception (e.g. closed connection): not logged
     if isinstance(error, ClientDisconnected) and link.state is LinkState.DISCONNECTED:

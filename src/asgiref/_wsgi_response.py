@@ -121,6 +121,7 @@ class Response:
             ClientDisconnected: The client left or the ASGI call was cancelled.
             OSError: Whatever the server's ``send()`` raised.
         """
+        __traceback_hide__ = True
         if self.status is None:
             raise RuntimeError("write() called before start_response()")
         chunk = as_bytes(data)
@@ -154,6 +155,7 @@ class Response:
 
     def _send(self, messages: list[Message]) -> Reply:
         """Send one batch and wait; raise if the response cannot go on."""
+        __traceback_hide__ = True
         if self._broken is not None:
             raise self._broken
         reply = self._link.send(messages)
@@ -190,6 +192,7 @@ class Response:
         return messages, error
 
     def _produce(self, result: Iterable[bytes]) -> list[Message]:
+        __traceback_hide__ = True
         if type(result) is list or type(result) is tuple:
             return self._collect(result)
         if self._pathsend and isinstance(result, FileWrapper):
@@ -200,6 +203,7 @@ class Response:
 
     def _collect(self, items: Iterable[Any]) -> list[Message]:
         """A list or tuple: every message in one batch (no lazy code to pace)."""
+        __traceback_hide__ = True
         messages: list[Message] = []
         for item in items:
             if self._remaining == 0:
@@ -209,6 +213,7 @@ class Response:
 
     def _stream(self, result: Iterable[Any]) -> list[Message]:
         """A lazy iterable: send each item before requesting the next."""
+        __traceback_hide__ = True
         iterator = iter(result)
         link = self._link
         while self._remaining != 0:
