@@ -1,0 +1,223 @@
+"""Request lifecycle of ``asgiref.wsgi``: threads, context, errors, close(), scopes (§6.1, §6.5)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from asgiref.wsgi import WsgiToAsgi
+from wsgi_support import (
+    END,
+    WAIT,
+    Closing,
+    Environ,
+    Peer,
+    StartResponse,
+    body,
+    http_scope,
+    request,
+    run_app,
+    start,
+)
+
+VAR: contextvars.ContextVar[str] = contextvars.ContextVar("test_wsgi_response_var")
+
+
+def returning(
+    result: Any, status: str = "200 OK", headers: list[tuple[str, str]] | None = None
+) -> Any:
+    def app(environ: Environ, start_response: StartResponse) -> Any:
+        start_response(status, headers or [])
+        return result
+
+    return app
+
+
+@pytest.mark.asyncio
+async def test_app_error_before_the_response_propagates_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        raise LookupError("app failed")
+
+    with (
+        caplog.at_level(logging.ERROR, logger="asgiref.wsgi"),
+        pytest.raises(LookupError, match="app failed"),
+    ):
+        await run_app(app)
+    records = [r for r in caplog.records if r.name == "asgiref.wsgi"]
+    assert len(records) == 1
+    assert "before the response started" in records[0].getMessage()
+    assert records[0].exc_info is not None
+
+
+@pytest.mark.asyncio
+async def test_iteration_error_after_start_propagates_after_close_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def gen() -> Iterator[bytes]:
+        yield b"partial"
+        raise LookupError("mid-stream")
+
+    items = Closing(gen())
+    peer = Peer(request())
+    with caplog.at_level(logging.ERROR, logger="asgiref.wsgi"), pytest.raises(LookupError):
+        await WsgiToAsgi(returning(items))(http_scope(), peer.receive, peer.send)
+    assert items.closed == 1
+    assert peer.sent == [start(), body(b"partial")]
+    assert "response already started" in caplog.records[-1].getMessage()
+
+
+@pytest.mark.asyncio
+async def test_close_error_propagates() -> None:
+    class BadClose(Closing):
+        def close(self) -> None:
+            super().close()
+            raise OSError("close failed")
+
+    with pytest.raises(OSError, match="close failed"):
+        await run_app(returning(BadClose([b"a"])))
+
+
+@pytest.mark.asyncio
+async def test_D1_close_is_called_once_on_the_request_thread_at_normal_end() -> None:
+    app_threads: list[int] = []
+    items = Closing([b"a", b"b"])
+
+    def app(environ: Environ, start_response: StartResponse) -> Closing:
+        app_threads.append(threading.get_ident())
+        start_response("200 OK", [])
+        return items
+
+    await run_app(app)
+    assert items.closed == 1
+    assert items.close_thread == app_threads[0]
+    assert items.next_threads == {app_threads[0]}
+    assert app_threads[0] != threading.get_ident()
+
+
+@pytest.mark.asyncio
+async def test_D7_requests_run_concurrently() -> None:
+    barrier = threading.Barrier(3)
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        barrier.wait(WAIT)  # breaks (and fails the test) unless three requests run at once
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    adapter = WsgiToAsgi(app)
+    peers = [Peer(request()) for _ in range(3)]
+    await asyncio.gather(*(adapter(http_scope(), p.receive, p.send) for p in peers))
+    assert all(p.bodies() == [b"ok", b""] for p in peers)
+
+
+@pytest.mark.asyncio
+async def test_context_is_copied_in_and_written_back() -> None:
+    seen: list[str] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        seen.append(VAR.get())
+        VAR.set("from the wsgi thread")
+        start_response("200 OK", [])
+        return []
+
+    VAR.set("from the caller")
+    await run_app(app)
+    assert seen == ["from the caller"]
+    assert VAR.get() == "from the wsgi thread"
+
+
+@pytest.mark.asyncio
+async def test_D28_lifespan_is_answered() -> None:
+    peer = Peer({"type": "lifespan.startup"}, {"type": "lifespan.shutdown"})
+    await WsgiToAsgi(returning([]))(
+        {"type": "lifespan", "asgi": {"version": "3.0"}}, peer.receive, peer.send
+    )
+    assert peer.sent == [
+        {"type": "lifespan.startup.complete"},
+        {"type": "lifespan.shutdown.complete"},
+    ]
+    peer = Peer({"type": "lifespan.unknown"})
+    await WsgiToAsgi(returning([]))({"type": "lifespan"}, peer.receive, peer.send)
+    assert peer.sent == []
+
+
+@pytest.mark.asyncio
+async def test_other_scopes_raise_value_error_before_receiving() -> None:
+    peer = Peer()
+    with pytest.raises(ValueError, match=r"^WSGI wrapper received a non-HTTP scope"):
+        await WsgiToAsgi(returning([]))({"type": "websocket"}, peer.receive, peer.send)
+    assert peer.receive_calls == 0
+
+
+@pytest.mark.asyncio
+async def test_the_call_returns_after_the_final_body_without_waiting_for_disconnect() -> None:
+    items = Closing([b"a", b"b"])
+    peer = Peer(request())  # receive() would block forever after the request
+    await WsgiToAsgi(returning(items))(http_scope(), peer.receive, peer.send)
+    assert peer.sent[-1] == END
+    assert items.closed == 1
+
+
+@pytest.mark.asyncio
+async def test_receive_nothing_after_the_final_body() -> None:
+    from asgiref.testing import ApplicationCommunicator
+
+    communicator = ApplicationCommunicator(WsgiToAsgi(returning(Closing([b"a"]))), http_scope())
+    await communicator.send_input(request())
+    assert (await communicator.receive_output(WAIT))["type"] == "http.response.start"
+    assert await communicator.receive_output(WAIT) == body(b"a")
+    assert await communicator.receive_output(WAIT) == END
+    assert await communicator.receive_nothing()
+    await communicator.wait(WAIT)
+
+
+@pytest.mark.asyncio
+async def test_max_workers_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_workers"):
+        WsgiToAsgi(returning([]), max_workers=0)
+
+
+@pytest.mark.asyncio
+async def test_local_values_cross_into_the_wsgi_thread_and_back() -> None:
+    from asgiref.local import Local
+
+    local = Local()
+    seen: list[str] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        seen.append(local.value)
+        local.value = "set by the wsgi app"
+        start_response("200 OK", [])
+        return []
+
+    local.value = "set by the caller"
+    await run_app(app)
+    assert seen == ["set by the caller"]
+    assert local.value == "set by the wsgi app"
+
+
+@pytest.mark.asyncio
+async def test_bridge_frames_are_hidden_from_django_tracebacks() -> None:
+    def gen() -> Iterator[bytes]:
+        yield b"x"
+        raise LookupError("in the iterable")
+
+    with pytest.raises(LookupError) as info:
+        await run_app(returning(gen()))
+    frames = [tb.tb_frame for tb in _walk(info.value.__traceback__)]
+    ours = [f for f in frames if "/asgiref/_wsgi" in f.f_code.co_filename]
+    assert ours
+    assert all(f.f_locals.get("__traceback_hide__") is True for f in ours)
+
+
+def _walk(tb: Any) -> Iterator[Any]:
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
