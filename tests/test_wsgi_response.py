@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -23,8 +22,6 @@ from wsgi_support import (
     run_app,
     start,
 )
-
-VAR: contextvars.ContextVar[str] = contextvars.ContextVar("test_wsgi_response_var")
 
 
 def returning(
