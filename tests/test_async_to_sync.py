@@ -489,3 +489,37 @@ def test_instance_access_returns_a_partial_with_metadata() -> None:
 def test_D17_class_access_returns_the_wrapper() -> None:
     assert isinstance(_Methods.get, AsyncToSync)
     assert _Methods.get(_Methods(1), 2) == 3
+
+
+def test_fresh_loop_comes_from_the_current_policy() -> None:
+    class BrokenPolicy(asyncio.DefaultEventLoopPolicy):
+        def new_event_loop(self) -> asyncio.AbstractEventLoop:
+            raise OSError("no loop for you")
+
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(BrokenPolicy())
+    try:
+        with pytest.raises(OSError, match="no loop for you"):
+            async_to_sync(documented)(1)
+    finally:
+        asyncio.set_event_loop_policy(previous)
+
+
+def test_leftover_task_failing_on_cancel_is_reported_to_the_loop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def spawn() -> None:
+        async def stubborn() -> None:
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                raise LookupError("failed while cancelled") from None
+
+        leftovers.append(asyncio.ensure_future(stubborn()))
+        await asyncio.sleep(0)
+
+    leftovers: list[asyncio.Task[None]] = []
+    with caplog.at_level("ERROR", logger="asyncio"):
+        async_to_sync(spawn)()
+    assert "unhandled exception during async_to_sync() shutdown" in caplog.text
+    assert isinstance(leftovers[0].exception(), LookupError)

@@ -115,3 +115,21 @@ def test_shutdown_is_a_no_op_and_map_uses_submit() -> None:
         # map() results are collected by the producer after the items ran here.
         produced.result(10)
     assert results == [[2, 4, 6]]
+
+
+def test_items_queued_after_the_future_finished_still_run_before_returning() -> None:
+    executor = CurrentThreadExecutor(None)
+    done: concurrent.futures.Future[None] = concurrent.futures.Future()
+    ran: list[str] = []
+    late: list[concurrent.futures.Future[None]] = []
+
+    def first() -> None:
+        ran.append("first")
+        done.set_result(None)  # the executor is told it may finish...
+        # ...but an item submitted before it did is still run.
+        late.append(_in_thread(lambda: executor.submit(ran.append, "late")))
+
+    _in_thread(lambda: executor.submit(first))
+    executor.run_until_future(done)
+    assert ran == ["first", "late"]
+    assert late[0].done()

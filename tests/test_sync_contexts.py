@@ -94,18 +94,22 @@ async def test_exit_waits_for_orphaned_work_without_blocking_the_loop() -> None:
         assert release.wait(10)
         finished.set()
 
+    exiting = asyncio.Event()
+
     async def request() -> None:
         async with ThreadSensitiveContext():
             task = asyncio.ensure_future(sync_to_async(slow)())
             await asyncio.to_thread(started.wait, 10)
             task.cancel()  # slow() keeps running: exit must wait for it
+            exiting.set()  # no await until __aexit__ waits
 
-    exiting = asyncio.ensure_future(request())
+    request_task = asyncio.ensure_future(request())
+    await exiting.wait()
     for _ in range(20):  # the loop keeps running while exit waits
         await asyncio.sleep(0)
-    assert not exiting.done()
+    assert not request_task.done()
     release.set()
-    await asyncio.wait_for(exiting, 10)
+    await asyncio.wait_for(request_task, 10)
     assert finished.is_set()
 
 
@@ -209,16 +213,16 @@ async def test_500_sequential_contexts_leave_the_thread_count_bounded() -> None:
 async def test_thread_critical_local_persists_on_reused_threads() -> None:
     local = Local(thread_critical=True)
 
-    def remember() -> tuple[int, bool]:
+    def remember() -> tuple[threading.Thread, bool]:
         had = hasattr(local, "connection")
         local.connection = threading.get_ident()
-        return threading.get_ident(), had
+        return threading.current_thread(), had
 
     async with ThreadSensitiveContext():
         first_thread, _ = await sync_to_async(remember)()
     async with ThreadSensitiveContext():
         second_thread, had = await sync_to_async(remember)()
-    assert had is (first_thread == second_thread)
+    assert had is (first_thread is second_thread)
 
 
 # -- executor form -------------------------------------------------------------------
@@ -412,9 +416,14 @@ def test_single_thread_context_is_lazy_and_exit_joins_its_thread() -> None:
     with AsyncSingleThreadContext():
         pass
     assert {t.ident for t in threading.enumerate()} <= before
+    threads: list[threading.Thread] = []
+
+    async def record() -> None:
+        threads.append(threading.current_thread())
+
     with AsyncSingleThreadContext():
-        _, worker = async_to_sync(_loop_and_thread)()
-    assert worker not in {t.ident for t in threading.enumerate()}
+        async_to_sync(record)()
+    assert not threads[0].is_alive()
 
 
 @pytest.mark.asyncio

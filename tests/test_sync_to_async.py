@@ -656,3 +656,18 @@ async def test_D21_marker_cleared_after_exception_and_cancellation() -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - any ValueError
         await sync_to_async(fails)()
     assert await sync_to_async(_thread_name)() == "asgiref-sync-thread"
+
+
+@pytest.mark.asyncio
+async def test_D20_loop_without_context_on_the_sync_thread_raises() -> None:
+    def f() -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            # An empty context: detection 1 cannot see the running call.
+            task = loop.create_task(sync_to_async(lambda: None)(), context=contextvars.Context())
+            loop.run_until_complete(task)
+        finally:
+            loop.close()
+
+    with pytest.raises(RuntimeError, match=r"^Single thread executor already being used"):
+        await sync_to_async(f)()

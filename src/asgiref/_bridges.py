@@ -108,8 +108,8 @@ class _Job:
     def _parent_task_done(self, task: asyncio.Task[Any]) -> None:
         """Runs in: the parent loop's thread."""
         parent = self.parent
-        if parent is not None and parent.inner_task is task:
-            parent.inner_task = None
+        assert parent is not None
+        parent.inner_task = None
         self.bridge.signal_done()
 
     # -- rows B2/B3 ---------------------------------------------------------------
@@ -122,13 +122,16 @@ class _Job:
         __traceback_hide__ = True  # R11: Django's debug page hides this frame
         try:
             loop = asyncio.new_event_loop()
+            register_loop(loop, self.bridge)
             try:
                 self._run_and_finalise(loop)
             finally:
                 forget_loop(loop)
                 loop.close()
-        except BaseException as exc:
+        except BaseException as exc:  # no loop, or the loop broke down
             self.error = exc
+            if isinstance(self.awaitable, Coroutine):
+                self.awaitable.close()  # never awaited: no RuntimeWarning
         finally:
             worker = self.worker
             if worker is not None:
@@ -137,7 +140,6 @@ class _Job:
 
     def _run_and_finalise(self, loop: asyncio.AbstractEventLoop) -> None:
         """Runs in: the loop-runner thread."""
-        register_loop(loop, self.bridge)
         loop.run_until_complete(loop.create_task(self.main(), context=self.ctx))
         loop.run_until_complete(_shutdown_loop(loop))
 
@@ -226,9 +228,3 @@ def run_on_fresh_loop(awaitable: Awaitable[Any], exc: BaseException | None) -> A
         job.worker = worker
         worker.submit(job.run_fresh_loop)
     return _serve_and_finish(job)
-
-
-def close_coroutine(awaitable: object) -> None:
-    """Close a coroutine that will never be awaited (avoids a RuntimeWarning)."""
-    if isinstance(awaitable, Coroutine):
-        awaitable.close()

@@ -196,11 +196,10 @@ class Call:
                     raise
                 forwarded += 1
                 self.waiter = self.loop.create_future()
-        if forwarded and not isinstance(self.error, asyncio.CancelledError):
-            task = self.task
-            for _ in range(forwarded):
-                if task is not None:
-                    task.uncancel()
+        task = self.task
+        if forwarded and task is not None and not isinstance(self.error, asyncio.CancelledError):
+            for _ in range(forwarded):  # the cancellation was delivered to the inner task
+                task.uncancel()
         return self.unwrap()
 
     def _forward_cancel(self) -> bool:

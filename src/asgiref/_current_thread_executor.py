@@ -149,7 +149,7 @@ class CurrentThreadExecutor(Executor):
         Runs in: any thread other than the owner.
         """
         executor: CurrentThreadExecutor | None = self
-        if self._generation != _workers.generation():
+        if self._generation != _workers.generation():  # pragma: no cover - forked child only
             return False
         while executor is not None:
             with executor._lock:
@@ -180,9 +180,7 @@ class CurrentThreadExecutor(Executor):
             self._finished = True
         empty = self._queue.empty
         while not empty():  # only this thread takes items: empty() is reliable here
-            item = get()
-            if item is not _DONE:
-                item()
+            get()()  # _DONE is queued once, so only work items are left
 
     @property
     def old_executor(self) -> CurrentThreadExecutor | None:

@@ -118,11 +118,11 @@ def register_loop(loop: asyncio.AbstractEventLoop, owner: CurrentThreadExecutor)
 
 
 def forget_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Drop ``loop``'s state.  Runs in: the thread that ran ``loop``."""
+    """Drop the state :func:`register_loop` recorded.  Runs in: the thread that ran ``loop``."""
     global _loop_count
     with _loops_lock:
-        if _loops.pop(loop, None) is not None:
-            _loop_count -= 1
+        del _loops[loop]
+        _loop_count -= 1
 
 
 def loop_state(loop: asyncio.AbstractEventLoop) -> LoopState | None:

@@ -197,8 +197,8 @@ class ThreadSensitiveContext:
                 await scope.close()
             return
         self._state = _ScopeState.EXITED
-        if scope is not None:
-            scope.state = _ScopeState.EXITED
+        assert scope is not None  # the executor form always has its own scope
+        scope.state = _ScopeState.EXITED
 
 
 class AsyncSingleThreadContext:

@@ -168,7 +168,7 @@ class _Process:
         if worker is not None:
             return worker
         with self._lock:
-            if self._sync_worker is None:
+            if self._sync_worker is None:  # pragma: no branch - lost a start-up race
                 self._sync_worker = Worker("asgiref-sync-thread")
             return self._sync_worker
 
@@ -216,7 +216,7 @@ def shutdown(timeout: float | None = None) -> None:
             worker.thread.join(timeout)
 
 
-def _after_fork_in_child() -> None:
+def _after_fork_in_child() -> None:  # pragma: no cover - runs in forked children only
     """Forget the parent's threads: the child starts new ones on demand."""
     global _process
     _process = _Process(_process.generation + 1)

@@ -1,0 +1,135 @@
+"""The threads the bridges start: laziness, reuse, retirement, shutdown, fork (§0, §16)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import subprocess
+import sys
+import threading
+import warnings
+
+import pytest
+
+from asgiref import _workers
+from asgiref.sync import ThreadSensitiveContext, async_to_sync, sync_to_async
+
+VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="unset")
+
+
+def test_importing_starts_no_thread_and_creates_no_loop() -> None:
+    code = (
+        "import asyncio, threading\n"
+        "import asgiref.sync, asgiref.current_thread_executor\n"
+        "assert threading.active_count() == 1, threading.enumerate()\n"
+        "assert asyncio._get_running_loop() is None\n"
+    )
+    subprocess.run([sys.executable, "-W", "error", "-c", code], check=True, timeout=60)
+
+
+def test_threads_we_start_have_an_empty_context() -> None:
+    VAR.set("caller")
+    seen: list[int] = []
+    done = threading.Event()
+    worker = _workers.Worker("test-worker")
+    worker.submit(lambda: seen.append(len(contextvars.copy_context())))
+    worker.submit(done.set)
+    worker.stop()
+    assert done.wait(10)
+    worker.thread.join(10)
+    assert seen == [0]
+
+
+def test_shutdown_stops_the_threads_and_later_calls_start_new_ones() -> None:
+    async def sync_thread() -> threading.Thread:
+        return await sync_to_async(threading.current_thread)()
+
+    async def request() -> threading.Thread:
+        async with ThreadSensitiveContext():
+            return await sync_to_async(threading.current_thread)()
+
+    old_sync = asyncio.run(sync_thread())
+    old_pooled = asyncio.run(request())
+    _workers.shutdown(timeout=10)
+    assert not old_sync.is_alive()
+    assert not old_pooled.is_alive()
+    new_sync = asyncio.run(sync_thread())
+    assert new_sync is not old_sync
+    assert new_sync.is_alive()
+    _workers.shutdown(timeout=10)
+    _workers.shutdown(timeout=10)  # nothing left to stop
+
+
+def test_shutdown_from_a_package_thread_does_not_join_itself() -> None:
+    async def shut_down_from_sync_thread() -> threading.Thread:
+        def shut() -> threading.Thread:
+            _workers.shutdown(timeout=10)
+            return threading.current_thread()
+
+        return await sync_to_async(shut)()
+
+    stopped = asyncio.run(shut_down_from_sync_thread())
+    assert asyncio.run(sync_to_async(threading.current_thread)()) is not stopped
+
+
+def test_idle_pooled_workers_retire(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_workers, "IDLE_TIMEOUT", 0.01)
+    pool = _workers.WorkerPool("test-pool")
+    worker = pool.acquire()
+    pool.release(worker)
+    worker.thread.join(10)
+    assert not worker.thread.is_alive()
+    assert pool.acquire() is not worker
+
+
+def test_a_handed_out_worker_does_not_retire() -> None:
+    pool = _workers.WorkerPool("test-pool")
+    worker = pool.acquire()
+    assert pool.retire(worker) is False
+    worker.stop()
+    worker.thread.join(10)
+
+
+def test_pool_keeps_at_most_max_idle_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_workers, "MAX_IDLE", 1)
+    pool = _workers.WorkerPool("test-pool")
+    first, second = pool.acquire(), pool.acquire()
+    pool.release(first)
+    pool.release(second)  # the pool is full: this one stops
+    second.thread.join(10)
+    assert not second.thread.is_alive()
+    assert pool.close() == [first]
+    first.thread.join(10)
+    assert not first.thread.is_alive()
+
+
+def _child_uses_both_bridges() -> int:
+    async def inner() -> int:
+        return await sync_to_async(threading.get_ident)()
+
+    async def outer() -> int:
+        return await sync_to_async(threading.get_ident)()
+
+    from_sync = async_to_sync(inner)()
+    from_async = asyncio.run(outer())
+    return 0 if from_sync == threading.get_ident() and from_async != from_sync else 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_after_fork_the_child_uses_fresh_threads_for_both_bridges() -> None:
+    async def warm_up() -> None:
+        await sync_to_async(threading.get_ident)()
+
+    asyncio.run(warm_up())  # the parent has a process-wide sync thread now
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads (3.12+)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            code = _child_uses_both_bridges()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
