@@ -221,3 +221,25 @@ def _walk(tb: Any) -> Iterator[Any]:
     while tb is not None:
         yield tb
         tb = tb.tb_next
+
+
+@pytest.mark.asyncio
+async def test_async_to_sync_in_the_app_sends_thread_sensitive_work_back_to_its_thread() -> None:
+    from asgiref.sync import async_to_sync, sync_to_async
+
+    threads: dict[str, int] = {}
+
+    def record() -> None:
+        threads["thread_sensitive"] = threading.get_ident()
+
+    async def inner() -> None:
+        await sync_to_async(record)()
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        threads["app"] = threading.get_ident()
+        async_to_sync(inner)()
+        start_response("200 OK", [])
+        return []
+
+    await run_app(app)
+    assert threads["thread_sensitive"] == threads["app"]
