@@ -19,6 +19,7 @@ import concurrent.futures
 import hashlib
 import json
 import random
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import pytest
 
 from e2e.wsgi_apps import BARRIER_PARTIES, HELLO_BODY
 from e2e.wsgi_serving import SERVERS, Served, poll_until, serve
+from servers import LOOPBACK
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("server", SERVERS)]
 
@@ -158,6 +160,64 @@ def test_client_disconnects_mid_stream_call_close_and_free_threads(
     assert threads <= baseline, f"{threads} threads after the disconnects, baseline {baseline}"
     assert response.status_code == 200
     assert response.content == HELLO_BODY
+
+
+def _uploads(client: httpx.Client) -> dict[str, dict[str, object]]:
+    """Return what ``/upload`` recorded, per upload id."""
+    records: dict[str, dict[str, object]] = client.get("/uploads").json()
+    return records
+
+
+def _upload_state(upload_id: str, *states: str) -> Callable[[dict[str, dict[str, object]]], bool]:
+    """Return a check that upload ``upload_id`` has reached one of ``states``."""
+    return lambda records: records.get(upload_id, {}).get("state") in states
+
+
+# Daphne (Twisted) calls the application only once the whole request body has arrived.
+_DISPATCHES_BEFORE_BODY_ENDS = {"uvicorn": True, "hypercorn": True, "daphne": False}
+
+
+def _leave_mid_upload(served: Served, client: httpx.Client, server: str) -> None:
+    """Declare a 10 MiB body, send 128 KiB of it, then close the connection.
+
+    Where the server calls the application before the body has ended, the
+    connection is closed only once the application has read the first block.
+    """
+    head = (
+        "POST /upload?id=partial HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/octet-stream\r\nContent-Length: {UPLOAD_SIZE}\r\n\r\n"
+    )
+    port = httpx.URL(served.url).port
+    assert port is not None
+    with socket.create_connection((LOOPBACK, port)) as sock:
+        sock.sendall(head.encode() + bytes(2 * UPLOAD_BLOCK))
+        if _DISPATCHES_BEFORE_BODY_ENDS[server]:
+            poll_until(lambda: _uploads(client), _upload_state("partial", "started"))
+
+
+@pytest.mark.timeout(120)
+def test_client_leaving_mid_upload_makes_the_read_raise_oserror(
+    server: str, tmp_path: Path
+) -> None:
+    with (
+        serve(server, WSGI_APP, tmp_path) as served,
+        httpx.Client(base_url=served.url, timeout=HTTP_TIMEOUT) as client,
+    ):
+        _leave_mid_upload(served, client, server)
+        if _DISPATCHES_BEFORE_BODY_ENDS[server]:
+            done = _upload_state("partial", "error", "complete")
+            records = poll_until(lambda: _uploads(client), done)
+        else:  # the application is never called for a body that did not arrive
+            records = _uploads(client)
+        response = client.get("/hello")
+
+    assert response.status_code == 200
+    if _DISPATCHES_BEFORE_BODY_ENDS[server]:
+        record = records["partial"]
+        assert record["state"] == "error", record  # never a short body taken as complete
+        assert record["oserror"] is True, record
+    else:
+        assert "partial" not in records, records
 
 
 def _startup_options(server: str) -> list[str]:

@@ -14,6 +14,9 @@ and is read back over HTTP by the tests:
 ``/stream?id=T``    endless ``application/octet-stream`` response; its iterable's
                     ``close()`` records ``T``
 ``/closed``         JSON: how often ``close()`` ran per stream id, and which ids started
+``/upload?id=T``    reads ``wsgi.input`` to EOF and records under ``T`` whether it got
+                    the whole body or an error (a client that leaves mid-upload)
+``/uploads``        JSON: those records
 ``/threads``        JSON: :func:`threading.active_count` of the server process
 ``/barrier``        waits on a 10-party :class:`threading.Barrier`; 200 once all
                     10 requests are inside the application at the same time
@@ -64,6 +67,7 @@ class _SharedState:
         self.remote_ports: set[str] = set()  # guarded by lock
         self.streams_started: list[str] = []  # guarded by lock
         self.close_calls: dict[str, int] = {}  # guarded by lock
+        self.uploads: dict[str, dict[str, object]] = {}  # guarded by lock
         self.barrier = threading.Barrier(BARRIER_PARTIES, timeout=_BARRIER_TIMEOUT)
 
 
@@ -123,6 +127,39 @@ def _echo(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[b
         digest.update(block)
         length += len(block)
     return _respond_json(start_response, {"length": length, "sha256": digest.hexdigest()})
+
+
+def _upload(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """Read ``wsgi.input`` to EOF, recording progress and the outcome under ``?id=``.
+
+    The record says ``"started"`` once the first block arrived, then either
+    ``"complete"`` with the length, or ``"error"`` with the exception's class and
+    whether it is an :class:`OSError` (what Django turns into ``UnreadablePostError``).
+    """
+    record: dict[str, object] = {"state": "reading", "length": 0}
+    with _state.lock:
+        _state.uploads[_query(environ, "id")] = record
+    stream = environ["wsgi.input"]
+    length = 0
+    try:
+        while block := stream.read(_READ_BLOCK):
+            length += len(block)
+            with _state.lock:
+                record.update(state="started", length=length)
+    except Exception as exc:
+        with _state.lock:
+            record.update(state="error", error=type(exc).__name__, oserror=isinstance(exc, OSError))
+        return _respond(start_response, b"body unreadable\n", status="400 Bad Request")
+    with _state.lock:
+        record.update(state="complete", length=length)
+    return _respond_json(start_response, {"length": length})
+
+
+def _uploads(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """Report the records of ``/upload``."""
+    with _state.lock:
+        data = {key: dict(record) for key, record in _state.uploads.items()}
+    return _respond_json(start_response, data)
 
 
 class EndlessStream:
@@ -196,6 +233,8 @@ _ROUTES: dict[str, WSGIApplication] = {
     "/hello": _hello,
     "/ports": _ports,
     "/echo": _echo,
+    "/upload": _upload,
+    "/uploads": _uploads,
     "/stream": _stream,
     "/closed": _closed,
     "/threads": _threads,
