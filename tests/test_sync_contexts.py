@@ -452,3 +452,11 @@ def test_single_thread_context_thread_sensitive_work_on_calling_thread() -> None
 
     with AsyncSingleThreadContext():
         assert async_to_sync(inner)() == threading.get_ident()
+
+
+def test_single_thread_context_copied_past_its_exit_falls_back_to_a_pooled_thread() -> None:
+    with AsyncSingleThreadContext():
+        copied = contextvars.copy_context()
+    loop, thread = copied.run(async_to_sync(_loop_and_thread))
+    assert loop.is_closed()
+    assert thread != threading.get_ident()

@@ -221,9 +221,7 @@ def run_on_fresh_loop(awaitable: Awaitable[Any], exc: BaseException | None) -> A
     __traceback_hide__ = True  # R11: Django's debug page hides this frame
     job = _prepare(awaitable, exc)
     single = SINGLE_THREAD.get()
-    if single is not None:
-        single.submit_loop_job(job.run_fresh_loop)
-    else:
+    if single is None or not single.submit_loop_job(job.run_fresh_loop):
         worker = _workers.pool().acquire()
         job.worker = worker
         worker.submit(job.run_fresh_loop)

@@ -56,8 +56,8 @@ class Scope(Protocol):
 class SingleThreadRunner(Protocol):
     """An ``AsyncSingleThreadContext``: runs fresh-loop jobs on one shared thread."""
 
-    def submit_loop_job(self, job: Callable[[], object]) -> None:
-        """Run ``job`` on the context's thread."""
+    def submit_loop_job(self, job: Callable[[], object]) -> bool:
+        """Run ``job`` on the context's thread; ``False`` if the context has exited."""
 
 
 BRIDGE: Final[ContextVar[CurrentThreadExecutor | None]] = ContextVar(

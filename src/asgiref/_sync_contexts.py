@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import enum
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor
 from contextvars import Token
 from types import TracebackType
@@ -212,12 +213,14 @@ class AsyncSingleThreadContext:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._worker: _workers.Worker | None = None  # guarded by _lock
-        self._token: Token[Any] | None = None
+        self._token: Token[Any] | None = None  # guarded by _lock; set while active
 
     def __enter__(self) -> AsyncSingleThreadContext:
         """Enter the context.  Runs in: the calling sync thread."""
         if SINGLE_THREAD.get() is None:
-            self._token = SINGLE_THREAD.set(self)
+            token = SINGLE_THREAD.set(self)
+            with self._lock:
+                self._token = token
         return self
 
     def __exit__(
@@ -227,20 +230,30 @@ class AsyncSingleThreadContext:
         traceback: TracebackType | None,
     ) -> None:
         """Exit; the outermost context blocks until its thread has finished."""
-        token, self._token = self._token, None
+        with self._lock:
+            token, self._token = self._token, None
+            worker, self._worker = self._worker, None
         if token is None:
             return
         SINGLE_THREAD.reset(token)
-        with self._lock:
-            worker, self._worker = self._worker, None
         if worker is not None:
             worker.stop()
             worker.thread.join()
 
-    def submit_loop_job(self, job: Any) -> None:
-        """Run ``job`` on this context's thread.  Runs in: any thread."""
+    def submit_loop_job(self, job: Callable[[], object]) -> bool:
+        """Run ``job`` on this context's thread, starting it on first use.
+
+        Runs in: any thread.
+
+        Returns:
+            ``False`` if the context has exited (code that copied its context
+            outlived it); the caller then runs the job elsewhere.
+        """
         with self._lock:
+            if self._token is None:
+                return False
             worker = self._worker
             if worker is None:
                 worker = self._worker = _workers.Worker("asgiref-single-thread")
         worker.submit(job)
+        return True
