@@ -7,7 +7,7 @@ import contextvars
 import logging
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -224,22 +224,43 @@ def _walk(tb: Any) -> Iterator[Any]:
 
 
 @pytest.mark.asyncio
-async def test_async_to_sync_in_the_app_sends_thread_sensitive_work_back_to_its_thread() -> None:
+async def test_async_to_sync_in_the_app_runs_on_the_server_loop_like_asgiref() -> None:
     from asgiref.sync import async_to_sync, sync_to_async
 
-    threads: dict[str, int] = {}
+    seen: dict[str, Any] = {}
 
     def record() -> None:
-        threads["thread_sensitive"] = threading.get_ident()
+        seen["thread_sensitive"] = threading.get_ident()
 
     async def inner() -> None:
+        seen["loop"] = asyncio.get_running_loop()
         await sync_to_async(record)()
 
-    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
-        threads["app"] = threading.get_ident()
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        seen["app"] = threading.get_ident()
         async_to_sync(inner)()
         start_response("200 OK", [])
-        return []
+        yield b"x"
+        async_to_sync(inner)()  # also while the body is iterated
 
     await run_app(app)
-    assert threads["thread_sensitive"] == threads["app"]
+    assert seen["loop"] is asyncio.get_running_loop()
+    assert seen["thread_sensitive"] == seen["app"]
+
+
+def test_the_parent_loop_marker_is_ignored_after_fork_or_when_the_loop_stopped() -> None:
+    from asgiref import _wsgi_parent
+    from asgiref._state import THREAD
+
+    loop = asyncio.new_event_loop()
+    try:
+        marker = _wsgi_parent.ParentLoop(loop)
+        assert marker.running_on_parent() is False  # not running
+        marker._pid = -1  # as seen from a forked child
+        assert marker.running_on_parent() is False
+        previous = _wsgi_parent.enter(marker)
+        assert cast(object, THREAD.call) is marker
+        _wsgi_parent.leave(previous)
+        assert cast(object, THREAD.call) is previous
+    finally:
+        loop.close()

@@ -27,6 +27,7 @@ from asgiref._wsgi_environ import build_environ
 from asgiref._wsgi_errors import ClientDisconnected, DuplicateHeadersError
 from asgiref._wsgi_input import InputPipe, WsgiInput, pump
 from asgiref._wsgi_link import Link, LinkState, Message
+from asgiref._wsgi_parent import ParentLoop, enter, leave
 from asgiref._wsgi_pool import WorkerPool, default_pool
 from asgiref._wsgi_response import ExcInfo, Response
 
@@ -220,6 +221,7 @@ class _Exchange:
             instance.start_response,
             response,
             link,
+            ParentLoop(self._loop),
         )
         (instance._pool or default_pool()).submit(job)
         try:
@@ -251,10 +253,11 @@ def _work(
     start_response: StartResponse,
     response: Response,
     link: Link,
+    parent: ParentLoop,
 ) -> None:
     """One request's whole life on the worker.  Runs in: a pool thread."""
     __traceback_hide__ = True
-    messages, error = ctx.run(_run_app, epoch, app, environ, start_response, response, link)
+    messages, error = ctx.run(_run_app, epoch, app, environ, start_response, response, link, parent)
     link.finish(messages, error)
 
 
@@ -265,17 +268,22 @@ def _run_app(
     start_response: StartResponse,
     response: Response,
     link: Link,
+    parent: ParentLoop,
 ) -> tuple[list[Message], BaseException | None]:
     """Call the application and consume its iterable.  Runs in: a pool thread, in ctx."""
     __traceback_hide__ = True
     adopt(epoch)
     if link.state is LinkState.CANCELLED:
         return [], None
+    previous = enter(parent)
     try:
-        result: Iterable[bytes] = app(environ, start_response)
-    except BaseException as exc:
-        return [], exc
-    return response.consume(result)
+        try:
+            result: Iterable[bytes] = app(environ, start_response)
+        except BaseException as exc:
+            return [], exc
+        return response.consume(result)
+    finally:
+        leave(previous)
 
 
 def _report(error: BaseException, link: Link, started: bool) -> None:
