@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from e2e.django_wsgi_project.transport import PATHSEND
-from e2e.wsgi_serving import SERVERS, serve
+from e2e.wsgi_serving import SERVERS, poll_until, serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("server", SERVERS)]
 
@@ -78,6 +78,12 @@ def test_django_form_post_echoes_the_fields(server: str, tmp_path: Path) -> None
     assert forbidden.status_code == 403  # no token: Django's CSRF protection is in force
 
 
+def _transport(client: httpx.Client) -> dict[str, Any]:
+    """Return the Django project's ``/transport/`` report."""
+    report: dict[str, Any] = client.get("/transport/").json()
+    return report
+
+
 def _download_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return the transport records of the ``/download/`` requests."""
     return [record for record in records if record["path"] == "/download/"]
@@ -97,12 +103,15 @@ def test_django_file_download_sends_exact_bytes(
         httpx.Client(base_url=served.url, timeout=HTTP_TIMEOUT) as client,
     ):
         response = client.get("/download/")
-        records = _download_records(client.get("/transport/").json()["records"])
+        # The file is closed on the WSGI thread after the last message went out.
+        report = poll_until(lambda: _transport(client), lambda r: all(r["downloads_closed"]))
+    records = _download_records(report["records"])
 
     assert response.status_code == 200
     assert response.headers["content-length"] == str(DOWNLOAD_SIZE)
     assert response.headers["content-disposition"] == 'attachment; filename="payload.bin"'
     assert response.content == payload
+    assert report["downloads_closed"] == [True]  # close() reached Django's FileResponse
     [record] = records
     offered = PATHSEND in record["extensions"]  # what the adapter was offered
     if entry_point == "application_pathsend":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from typing import BinaryIO
 
 from django.http import FileResponse, HttpRequest, JsonResponse
 from django.middleware.csrf import get_token
@@ -13,6 +15,9 @@ from . import transport as transport_records
 
 DOWNLOAD_FILE_VARIABLE = "E2E_DOWNLOAD_FILE"
 """Environment variable naming the file that ``/download/`` serves."""
+
+_lock = threading.Lock()  # guards _served_files (views run on several WSGI threads)
+_served_files: list[BinaryIO] = []  # guarded by _lock: every file /download/ opened
 
 
 @csrf_exempt
@@ -52,12 +57,21 @@ def download(request: HttpRequest) -> FileResponse:
 
     Django's WSGI handler hands the open file to ``environ["wsgi.file_wrapper"]``.
     """
-    path = os.environ[DOWNLOAD_FILE_VARIABLE]
-    # FileResponse owns the file and closes it when the response is closed.
-    return FileResponse(open(path, "rb"), as_attachment=True, filename="payload.bin")
+    # FileResponse owns the file: the response's close() (PEP 3333) closes it.
+    download_file = open(os.environ[DOWNLOAD_FILE_VARIABLE], "rb")  # noqa: SIM115
+    with _lock:
+        _served_files.append(download_file)
+    return FileResponse(download_file, as_attachment=True, filename="payload.bin")
 
 
 @require_GET
 def transport(request: HttpRequest) -> JsonResponse:
-    """Report what the ASGI layer saw of earlier requests (see :mod:`.transport`)."""
-    return JsonResponse({"records": transport_records.snapshot()})
+    """Report what the ASGI layer saw of earlier requests, and which downloads were closed.
+
+    Returns:
+        JSON: ``records`` (see :mod:`.transport`) and ``downloads_closed``, one flag per
+        file that ``/download/`` opened, in order.
+    """
+    with _lock:
+        closed = [served.closed for served in _served_files]
+    return JsonResponse({"records": transport_records.snapshot(), "downloads_closed": closed})
