@@ -264,3 +264,35 @@ def test_the_parent_loop_marker_is_ignored_after_fork_or_when_the_loop_stopped()
         assert cast(object, THREAD.call) is previous
     finally:
         loop.close()
+
+
+@pytest.mark.asyncio
+async def test_cancellation_reaches_an_async_to_sync_call_of_the_app() -> None:
+    from asgiref.sync import async_to_sync
+
+    blocked = threading.Event()
+    outcome: list[BaseException] = []
+    finished = threading.Event()
+
+    async def forever() -> None:
+        blocked.set()
+        await asyncio.Event().wait()
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        try:
+            async_to_sync(forever)()
+        except BaseException as exc:
+            outcome.append(exc)
+            raise
+        finally:
+            finished.set()
+        return []  # pragma: no cover - never reached
+
+    peer = Peer(request())
+    task = asyncio.create_task(WsgiToAsgi(app)(http_scope(), peer.receive, peer.send))
+    assert await asyncio.to_thread(blocked.wait, WAIT)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(finished.wait, WAIT)
+    assert isinstance(outcome[0], asyncio.CancelledError)

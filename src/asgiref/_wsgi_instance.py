@@ -212,6 +212,7 @@ class _Exchange:
         extensions = self._scope.get("extensions") or {}
         response = instance._response = Response(link, "http.response.pathsend" in extensions)
         ctx, epoch = capture()
+        parent = ParentLoop(self._loop)
         job = partial(
             _work,
             ctx,
@@ -221,7 +222,7 @@ class _Exchange:
             instance.start_response,
             response,
             link,
-            ParentLoop(self._loop),
+            parent,
         )
         (instance._pool or default_pool()).submit(job)
         try:
@@ -229,6 +230,7 @@ class _Exchange:
         except BaseException:
             link.cancel()
             pipe.fail(ClientDisconnected("the ASGI call was cancelled"))
+            parent.cancel_inner()
             raise
         finally:
             self._over = True

@@ -40,6 +40,17 @@ class ParentLoop:
         self.inner_task: asyncio.Task[Any] | None = None  # written by the async_to_sync bridge
         self._pid = os.getpid()
 
+    def cancel_inner(self) -> None:
+        """Cancel the ``async_to_sync`` task the worker is blocked on, if any.
+
+        The worker's ``async_to_sync`` call then raises ``CancelledError`` at once,
+        instead of keeping the thread until the coroutine ends.
+
+        Runs in: the loop thread, when the request's ASGI call is cancelled.
+        """
+        if self.inner_task is not None:
+            self.inner_task.cancel()
+
     def running_on_parent(self) -> bool:
         """Whether ``async_to_sync`` may run its coroutine on :attr:`loop` (row B1).
 
