@@ -336,6 +336,16 @@ async def test_executor_is_reused_and_thread_critical_local_persists(
 
 
 @pytest.mark.asyncio
+async def test_plain_context_inside_an_executor_block_is_a_no_op(
+    single_pool: concurrent.futures.ThreadPoolExecutor,
+) -> None:
+    pool_thread = single_pool.submit(threading.get_ident).result(10)
+    async with ThreadSensitiveContext(executor=single_pool):
+        async with ThreadSensitiveContext():
+            assert await ident() == pool_thread
+
+
+@pytest.mark.asyncio
 async def test_sibling_executor_contexts_are_isolated() -> None:
     with (
         concurrent.futures.ThreadPoolExecutor(1) as first_pool,

@@ -76,7 +76,10 @@ class _Job:
         _context.adopt(self.epoch)
         token = BRIDGE.set(self.bridge)  # reset below, so never written back
         try:
-            self.result = await self._await_with_exc_info()
+            if self.exc is None:
+                self.result = await self.awaitable
+            else:
+                self.result = await self._await_with_exc_info()
         except BaseException as exc:
             self.error = exc
         finally:
@@ -86,8 +89,7 @@ class _Job:
         """Await the awaitable with the caller's active exception made current."""
         __traceback_hide__ = True  # R11: Django's debug page hides this frame
         exc = self.exc
-        if exc is None:
-            return await self.awaitable
+        assert exc is not None
         traceback = exc.__traceback__
         try:
             raise exc
@@ -141,7 +143,8 @@ class _Job:
     def _run_and_finalise(self, loop: asyncio.AbstractEventLoop) -> None:
         """Runs in: the loop-runner thread."""
         loop.run_until_complete(loop.create_task(self.main(), context=self.ctx))
-        loop.run_until_complete(_shutdown_loop(loop))
+        if _needs_shutdown(loop):
+            loop.run_until_complete(_shutdown_loop(loop))
 
     def outcome(self) -> Any:
         """Return the coroutine's result or raise its exception.  Runs in: the caller."""
@@ -154,6 +157,19 @@ class _Job:
         finally:
             del error
             self.error = None
+
+
+def _needs_shutdown(loop: asyncio.AbstractEventLoop) -> bool:
+    """Return whether ``asyncio.run()``-style clean-up has anything to do on ``loop``.
+
+    Skipping an empty clean-up saves a loop run per call.  Loops that do not expose
+    asyncio's own bookkeeping (other implementations) are always cleaned up.
+    """
+    if asyncio.all_tasks(loop):
+        return True
+    if getattr(loop, "_asyncgens", True):  # a non-empty WeakSet, or unknown
+        return True
+    return getattr(loop, "_default_executor", True) is not None
 
 
 async def _shutdown_loop(loop: asyncio.AbstractEventLoop) -> None:

@@ -15,14 +15,13 @@
   Read and written only by the thread itself.
 
 * Per-event-loop state (:func:`loop_state`): one :class:`LoopState` per loop created by
-  ``async_to_sync`` (row A3), in a loop-keyed weak map.
+  ``async_to_sync`` (row A3), in a loop-keyed map, for as long as the loop runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Final, Protocol
@@ -98,10 +97,10 @@ class LoopState:
 
 
 _loops_lock = threading.Lock()
-# Written under _loops_lock; read without it (a dict lookup is atomic).
-_loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
-    weakref.WeakKeyDictionary()
-)
+# Written under _loops_lock; read without it (a dict lookup is atomic).  Entries are
+# removed deterministically when the loop's bridge returns (forget_loop), so a plain
+# loop-keyed dict is enough: no weak references needed.
+_loops: dict[asyncio.AbstractEventLoop, LoopState] = {}
 # Number of entries in _loops; lets the hot path skip the weak-map lookup when zero.
 _loop_count = 0  # guarded by _loops_lock
 
