@@ -340,9 +340,8 @@ async def test_plain_context_inside_an_executor_block_is_a_no_op(
     single_pool: concurrent.futures.ThreadPoolExecutor,
 ) -> None:
     pool_thread = single_pool.submit(threading.get_ident).result(10)
-    async with ThreadSensitiveContext(executor=single_pool):
-        async with ThreadSensitiveContext():
-            assert await ident() == pool_thread
+    async with ThreadSensitiveContext(executor=single_pool), ThreadSensitiveContext():
+        assert await ident() == pool_thread
 
 
 @pytest.mark.asyncio
