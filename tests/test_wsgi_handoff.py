@@ -154,3 +154,15 @@ def test_default_pool_created_concurrently_is_created_once(monkeypatch: pytest.M
     monkeypatch.setattr(_wsgi_pool, "_default", None)
     monkeypatch.setattr(_wsgi_pool, "_default_lock", RacingLock())
     assert _wsgi_pool.default_pool() is winner
+
+
+def test_loops_without_weak_references_get_an_inbox_per_call() -> None:
+    loop: Any = object()  # stands in for a loop type that cannot be weakly referenced
+    first, second = _wsgi_inbox.inbox_for(loop), _wsgi_inbox.inbox_for(loop)
+    assert first is not second
+
+
+@pytest.mark.asyncio
+async def test_one_inbox_per_running_loop() -> None:
+    loop = asyncio.get_running_loop()
+    assert _wsgi_inbox.inbox_for(loop) is _wsgi_inbox.inbox_for(loop)

@@ -72,9 +72,12 @@ class Inbox:
 
 def inbox_for(loop: asyncio.AbstractEventLoop) -> Inbox:
     """Return ``loop``'s inbox, creating it on first use.  Runs in: the loop thread."""
-    inbox = _inboxes.get(loop)
-    if inbox is None:
-        inbox = _inboxes[loop] = Inbox(loop)
+    try:
+        inbox = _inboxes.get(loop)
+        if inbox is None:
+            inbox = _inboxes[loop] = Inbox(loop)
+    except TypeError:  # a loop type without weak-reference support: no sharing
+        inbox = Inbox(loop)
     return inbox
 
 
