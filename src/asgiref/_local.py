@@ -1,27 +1,30 @@
 """Implementation of :class:`asgiref.local.Local`.
 
-Two storages, chosen when the ``Local`` is created:
+Storage model
+-------------
+A ``Local`` keeps a *registry*: one :class:`contextvars.ContextVar` per attribute name
+(created on the first write of that name, never removed; names are few in practice).
+The value of such a variable is a *cell* ``(tag, value)``; ``value`` is ``_DELETED``
+after a ``del``.  Writing replaces the cell with ``ContextVar.set``, so tasks and copied
+contexts never see each other's later writes, and a bridge propagates a change like any
+other context variable.  Reading checks the tag:
 
-* **Default** (``Local()``): one :class:`contextvars.ContextVar` per instance, whose value
-  is an immutable *store* ``(epoch, data)``.  ``data`` is a ``dict`` that is never
-  mutated after it has been published with ``ContextVar.set``: every write or delete
-  copies it (copy-on-write), so tasks and copied contexts that share a store never see
-  each other's later changes.  The store is *thread-bound* through
-  :mod:`asgiref._context`: it is visible only while the current context's home is
-  ``(epoch, this thread)``.  A foreign thread running a copy of the context therefore
-  sees nothing, and the bridges hand values over by re-homing their copy
+* **Default** (``Local()``): the tag is the *epoch* of the context's home (see
+  :mod:`asgiref._context`); a cell is visible only while the current home is
+  ``(tag, this thread)``.  A foreign thread running a copy of the context sees nothing;
+  the bridges hand values over by re-homing their copy
   (:func:`asgiref._context.adopt`) and copying changes back
   (:func:`asgiref._context.write_back`).
 * **Thread-critical** (``Local(thread_critical=True)``): with no running event loop in
-  the thread, a :class:`threading.local` (its per-thread ``__dict__`` is the data);
-  with a running loop, a context variable whose store is ``(thread_ident, data)``,
-  visible only on the thread that wrote it.  The two storages are separate.
+  the thread, a :class:`threading.local` (its per-thread ``__dict__`` holds the values);
+  with a running loop, cells tagged with that loop, visible only while it runs in the
+  calling thread.  The two storages are separate.
 
-Guarantees: no state of a ``Local`` is shared mutable state.  A published ``data``
-dict is read-only, the context and the ``threading.local`` dict belong to the
-current thread, so concurrent threads (also on free-threaded builds) cannot race.
-Nothing here creates a reference cycle: set, get and delete free replaced values by
-reference counting.
+Guarantees: a registry only ever gains entries (``dict.setdefault``, atomic also on
+free-threaded builds); cells are immutable; contexts and ``threading.local`` dicts
+belong to the calling thread.  So concurrent threads cannot race on shared state.
+Set, get and delete create no reference cycle: a replaced value is freed by reference
+counting as soon as no context holds it.
 
 This code assumes: thread identifiers are not reused while a context copied from a
 dead thread still runs somewhere else (the same corner as :mod:`asgiref._context`).
@@ -30,6 +33,7 @@ dead thread still runs somewhere else (the same corner as :mod:`asgiref._context
 from __future__ import annotations
 
 import contextvars
+import sys
 import threading
 from asyncio import _get_running_loop
 from threading import get_ident
@@ -43,11 +47,34 @@ __all__ = ["Local"]
 #: (asgiref 3.13 rejects the same name.)
 _RESERVED: Final = "_data"
 
-#: Default-mode store: ``(epoch, data)``; thread-critical async store: ``(ident, data)``.
-_Store = tuple[object, dict[str, Any]]
+#: ``(tag, value)``: the tag is a home epoch (default) or an event loop (thread-critical).
+_Cell = tuple[Any, Any]
+
+#: A registry: attribute name -> the variable holding that name's cells.
+_Registry = dict[str, contextvars.ContextVar[_Cell]]
+
+#: The value of a deleted name (a cell must exist so that the deletion propagates).
+_DELETED: Final = object()
+
+#: What a variable reads as in a context where it was never set: its tag is never a
+#: home epoch nor a running loop, so it is never visible.
+_UNSET: Final = (object(), _DELETED)
+
+#: What ``_HOME`` reads as before a home is claimed: never equal to a cell's epoch.
+_NO_HOME: Final = (object(), -1)
+
+#: ``_tc_cell``'s "no loop runs here" marker.
+_SYNC: Final = object()
 
 _home_get: Final = _HOME.get
 _object_getattribute: Final = object.__getattribute__
+
+#: On Python 3.11, ``asyncio._get_running_loop()`` makes a ``getpid()`` system call
+#: whenever a loop is running (~150 ns, more than the rest of a ``Local`` read).  There
+#: the fast path reads the loop's own record of the thread running it instead:
+#: ``asyncio.BaseEventLoop`` sets ``_thread_id`` for exactly as long as ``run_forever``
+#: runs.  Loops without that attribute take the exact slow path.
+_OLD_RUNNING_LOOP: Final = sys.version_info < (3, 12)
 
 
 def _missing(local: Local, name: str) -> AttributeError:
@@ -55,23 +82,37 @@ def _missing(local: Local, name: str) -> AttributeError:
     return AttributeError(f"'Local' object has no attribute '{name}'", name=name, obj=local)
 
 
-def _reserved(name: str) -> NoReturn:
-    """Reject a write or delete of the reserved internal name."""
-    raise AttributeError(f"Cannot set attribute '{name}' on Local")
-
-
 def _fallback(local: Local, name: str) -> Any:
-    """Look ``name`` up on the class (methods, dunders) once the data has missed.
+    """Look ``name`` up on the class (dunder methods) once the data has missed.
 
     Raises:
         AttributeError: the contract's message, with ``.name`` and ``.obj`` set.
     """
-    if name != _RESERVED:
+    if name.startswith("__"):
         try:
             return _object_getattribute(local, name)
         except AttributeError:
             pass
     raise _missing(local, name)
+
+
+def _reserved(name: str) -> NoReturn:
+    """Reject a write or delete of the reserved internal name."""
+    raise AttributeError(f"Cannot set attribute '{name}' on Local")
+
+
+def _register(registry: _Registry, name: str) -> contextvars.ContextVar[_Cell]:
+    """Return the variable for ``name``, creating it on first use.
+
+    Raises:
+        AttributeError: ``name`` is the reserved ``_data``.
+    """
+    if name == _RESERVED:
+        _reserved(name)
+    var: contextvars.ContextVar[_Cell] = contextvars.ContextVar(
+        f"asgiref.local.Local.{name}", default=_UNSET
+    )
+    return registry.setdefault(name, var)
 
 
 @final
@@ -105,7 +146,7 @@ class Local:
     __module__ = "asgiref.local"
     __slots__ = ("_data",)
 
-    #: Default mode: the ContextVar of stores; thread-critical: a ``_ThreadCriticalData``.
+    #: Default mode: the registry; thread-critical: ``(threading.local(), registry)``.
     _data: Any
 
     def __new__(cls, thread_critical: bool = False) -> Local:
@@ -113,10 +154,10 @@ class Local:
             raise TypeError("asgiref.local.Local cannot be subclassed")
         if thread_critical:
             self: Local = _object_new(_ThreadCriticalLocal)
-            _set_slot(self, _ThreadCriticalData())
+            _set_slot(self, (threading.local(), {}))
         else:
             self = _object_new(Local)
-            _set_slot(self, contextvars.ContextVar("asgiref.local.Local"))
+            _set_slot(self, {})
         return self
 
     def __init__(self, thread_critical: bool = False) -> None:
@@ -130,42 +171,35 @@ class Local:
         raise TypeError("cannot pickle or copy 'Local' object")
 
     def __getattribute__(self, name: str) -> Any:
-        store = _get_slot(self).get(None)
-        if store is not None:
-            home = _home_get(None)
-            if home is not None and home[0] is store[0] and home[1] == get_ident():
-                try:
-                    return store[1][name]
-                except KeyError:
-                    pass
+        try:
+            cell = _get_slot(self)[name].get()
+        except KeyError:
+            return _fallback(self, name)
+        home = _home_get(_NO_HOME)
+        if home[0] is cell[0] and home[1] == get_ident() and cell[1] is not _DELETED:
+            return cell[1]
         return _fallback(self, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == _RESERVED:
-            _reserved(name)
-        var = _get_slot(self)
-        home = _home_get(None)
-        epoch = home[0] if home is not None and home[1] == get_ident() else claim_home()
-        store = var.get(None)
-        if store is not None and store[0] is epoch:
-            data = store[1].copy()
-            data[name] = value
-        else:
-            data = {name: value}
-        var.set((epoch, data))
+        registry = _get_slot(self)
+        try:
+            var = registry[name]
+        except KeyError:
+            var = _register(registry, name)
+        home = _home_get(_NO_HOME)
+        var.set((home[0] if home[1] == get_ident() else claim_home(), value))
 
     def __delattr__(self, name: str) -> None:
-        if name == _RESERVED:
-            _reserved(name)
-        var = _get_slot(self)
-        store = var.get(None)
-        if store is not None and name in store[1]:
-            home = _home_get(None)
-            if home is not None and home[0] is store[0] and home[1] == get_ident():
-                data = store[1].copy()
-                del data[name]
-                var.set((store[0], data))
-                return
+        var = _get_slot(self).get(name)
+        if var is None:
+            if name == _RESERVED:
+                _reserved(name)
+            raise _missing(self, name)
+        cell = var.get()
+        home = _home_get(_NO_HOME)
+        if home[0] is cell[0] and home[1] == get_ident() and cell[1] is not _DELETED:
+            var.set((cell[0], _DELETED))
+            return
         raise _missing(self, name)
 
 
@@ -175,20 +209,19 @@ _set_slot: Final = _slot.__set__
 _object_new: Final = object.__new__
 
 
-class _ThreadCriticalData:
-    """The two separate storages of a thread-critical ``Local``.
+def _tc_cell(state: tuple[threading.local, _Registry], name: str) -> _Cell:
+    """The exact thread-critical lookup: ``(where, value)``.
 
-    Guarantees: ``sync`` hands each thread its own ``__dict__``; ``var`` stores are
-    tagged with the writing thread and copied on write, like the default mode.
+    ``where`` is ``_SYNC`` when no loop runs here (``value`` from the
+    ``threading.local``, or ``_DELETED``), else the running loop (``value`` from its
+    cell, or ``_DELETED``).
     """
-
-    __slots__ = ("sync", "var")
-
-    def __init__(self) -> None:
-        self.sync: Final = threading.local()
-        self.var: Final[contextvars.ContextVar[_Store]] = contextvars.ContextVar(
-            "asgiref.local.Local(thread_critical=True)"
-        )
+    loop = _get_running_loop()
+    if loop is None:
+        return _SYNC, state[0].__dict__.get(name, _DELETED)
+    var = state[1].get(name)
+    cell = _UNSET if var is None else var.get()
+    return loop, cell[1] if cell[0] is loop else _DELETED
 
 
 class _ThreadCriticalLocal(Local):  # type: ignore[misc]  # private mode of the final class
@@ -202,53 +235,57 @@ class _ThreadCriticalLocal(Local):  # type: ignore[misc]  # private mode of the 
 
     def __getattribute__(self, name: str) -> Any:
         state = _get_slot(self)
-        if _get_running_loop() is None:
-            try:
-                return state.sync.__dict__[name]
-            except KeyError:
+        var = state[1].get(name)
+        if var is not None:
+            cell = var.get()
+            try:  # inlined _fast_here(cell[0])
+                if (
+                    cell[0]._thread_id == get_ident()
+                    if _OLD_RUNNING_LOOP
+                    else cell[0] is _get_running_loop()
+                ):
+                    if cell[1] is not _DELETED:
+                        return cell[1]
+                    return _fallback(self, name)
+            except AttributeError:
                 pass
-        else:
-            store = state.var.get(None)
-            if store is not None and store[0] == get_ident():
-                try:
-                    return store[1][name]
-                except KeyError:
-                    pass
-        return _fallback(self, name)
+        elif _get_running_loop() is None:
+            try:
+                return state[0].__dict__[name]
+            except KeyError:
+                return _fallback(self, name)
+        value = _tc_cell(state, name)[1]
+        return _fallback(self, name) if value is _DELETED else value
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == _RESERVED:
-            _reserved(name)
         state = _get_slot(self)
-        if _get_running_loop() is None:
-            state.sync.__dict__[name] = value
-            return
-        var = state.var
-        ident = get_ident()
-        store = var.get(None)
-        if store is not None and store[0] == ident:
-            data = store[1].copy()
-            data[name] = value
+        var = state[1].get(name)
+        if var is not None:
+            tag = var.get()[0]
+            try:  # inlined _fast_here(tag)
+                if (
+                    tag._thread_id == get_ident()
+                    if _OLD_RUNNING_LOOP
+                    else tag is _get_running_loop()
+                ):
+                    var.set((tag, value))
+                    return
+            except AttributeError:
+                pass
+        loop = _get_running_loop()
+        if name == _RESERVED or loop is not None:
+            _register(state[1], name).set((loop, value))
         else:
-            data = {name: value}
-        var.set((ident, data))
+            state[0].__dict__[name] = value
 
     def __delattr__(self, name: str) -> None:
-        if name == _RESERVED:
-            _reserved(name)
         state = _get_slot(self)
-        if _get_running_loop() is None:
-            data = state.sync.__dict__
-            if name in data:
-                del data[name]
-                return
+        where, value = _tc_cell(state, name)
+        if value is _DELETED:
+            if name == _RESERVED:
+                _reserved(name)
+            raise _missing(self, name)
+        if where is _SYNC:
+            del state[0].__dict__[name]
         else:
-            var = state.var
-            ident = get_ident()
-            store = var.get(None)
-            if store is not None and store[0] == ident and name in store[1]:
-                new = store[1].copy()
-                del new[name]
-                var.set((ident, new))
-                return
-        raise _missing(self, name)
+            state[1][name].set((where, _DELETED))
