@@ -56,8 +56,8 @@ class WsgiToAsgi:
         duplicate_header_limit: Most values one environ key may collect from repeated
             request headers; more gives a ``400``.  ``None`` or ``0`` disables it.
         max_workers: Size of a worker-thread pool owned by this adapter.  ``None``
-            (the default) shares the process-wide pool of
-            40 threads (see ``docs/wsgi.rst``, "Concurrency").
+            (the default) shares one process-wide pool of 40 threads.  Threads start
+            on demand and exit after 10 idle seconds.
 
     Raises:
         ValueError: ``max_workers`` is smaller than 1.
