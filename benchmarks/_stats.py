@@ -112,9 +112,9 @@ def fmt_rate(per_second: float | None) -> str:
     return "—" if per_second is None else f"{per_second:,.0f} req/s"
 
 
-def fmt_ratio(value: float | None) -> str:
-    """Format a ratio as ``1.23x``; missing ratios are a dash."""
-    return "—" if value is None else f"{value:.2f}x"
+def fmt_ratio(value: float | None, digits: int = 2) -> str:
+    """Format a ratio as ``1.23x`` (``digits`` decimals); missing ratios are a dash."""
+    return "—" if value is None else f"{value:.{digits}f}x"
 
 
 def fmt_bytes(size: int | None) -> str:

@@ -176,7 +176,7 @@ def evaluate(target: Target, results: Results) -> tuple[str, str]:
     ok = value >= target.limit if target.at_least else value <= target.limit
     suffix = "" if ours.status == OK else f" ({ours.status} in some rounds)"
     versus = f"ours {target.other}" if target.versus is Versus.WORKLOAD else _NAMES[target.versus]
-    return _verdict(ok), f"ours/{versus} = {fmt_ratio(value)}{suffix}"
+    return _verdict(ok), f"ours/{versus} = {fmt_ratio(value, 3)}{suffix}"
 
 
 def summary(targets: Sequence[Target], results: Results) -> dict[str, int]:

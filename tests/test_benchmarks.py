@@ -101,6 +101,7 @@ def test_other_formatters() -> None:
     assert fmt_bytes(3 * MIB) == "3.0 MiB"
     assert fmt_ratio(None) == "—"
     assert fmt_ratio(0.456) == "0.46x"
+    assert fmt_ratio(0.2009, 3) == "0.201x"
     assert fmt_rate(None) == "—"
     assert fmt_rate(2021.4) == "2,021 req/s"
     assert fmt_spread(None) == "—"
@@ -126,14 +127,14 @@ def test_targets_compare_with_floor_reference_and_workload() -> None:
         "a2s_noloop": {"ours": _series(100.0), "asgiref 3.13.0": _series(200.0)},
         "tsc_request": {"ours": _series(90.0)},
     }
-    assert evaluate(_target("sync_to_async hop"), results) == ("PASS", "ours/floor = 0.80x")
+    assert evaluate(_target("sync_to_async hop"), results) == ("PASS", "ours/floor = 0.800x")
     assert evaluate(_target("async_to_sync from sync"), results) == (
         "FAIL",
-        "ours/asgiref = 0.50x",
+        "ours/asgiref = 0.500x",
     )
     assert evaluate(_target("ThreadSensitiveContext"), results) == (
         "FAIL",
-        "ours/ours s2a_hop_ts = 2.25x",
+        "ours/ours s2a_hop_ts = 2.250x",
     )
 
 
@@ -156,7 +157,7 @@ def test_targets_on_memory_rates_and_non_2xx() -> None:
         "e2e_wsgi_hello": {"ours": ours, "a2wsgi": _series(2000.0)},
     }
     assert evaluate(_target("WSGI 64 MiB"), results) == ("FAIL", "peak 9.0 MiB")
-    assert evaluate(_target("e2e WSGI hello >="), results) == ("PASS", "ours/a2wsgi = 1.30x")
+    assert evaluate(_target("e2e WSGI hello >="), results) == ("PASS", "ours/a2wsgi = 1.300x")
     assert evaluate(_target("e2e WSGI hello: zero"), results) == ("FAIL", "1 non-2xx/failed")
     no_peak = {"wsgi_upload_64mib": {"ours": _series(1.0)}}
     assert evaluate(_target("WSGI 64 MiB"), no_peak) == ("n.m.", "no memory figure")
