@@ -259,7 +259,12 @@ def _work(
 ) -> None:
     """One request's whole life on the worker.  Runs in: a pool thread."""
     __traceback_hide__ = True
-    messages, error = ctx.run(_run_app, epoch, app, environ, start_response, response, link, parent)
+    try:
+        messages, error = ctx.run(
+            _run_app, epoch, app, environ, start_response, response, link, parent
+        )
+    except BaseException as exc:  # pragma: no cover - _run_app catches everything itself
+        messages, error = [], exc  # (kept so that the ASGI task can never wait forever)
     link.finish(messages, error)
 
 
