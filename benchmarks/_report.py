@@ -22,7 +22,7 @@ from benchmarks._stats import (
     ratio,
     render_table,
 )
-from benchmarks._targets import NOT_SLOWER, TARGETS, Results, Target, evaluate
+from benchmarks._targets import NOT_SLOWER, TARGETS, Results, Target, evaluate, summary
 from benchmarks._venv import Probe
 
 if TYPE_CHECKING:
@@ -187,6 +187,13 @@ def render(specs: Sequence[Workload], results: Results, info: Mapping[str, Any])
         ("never slower than asgiref 3.13.0 (contract 16)", _selected(NOT_SLOWER, specs)),
     ]
     parts += [targets_table(title, chosen, results) for title, chosen in sections if chosen]
+    tallies = []
+    for title, chosen in sections:
+        if chosen:
+            counts = summary(chosen, results)
+            tally = ", ".join(f"{count} {verdict}" for verdict, count in sorted(counts.items()))
+            tallies.append(f"{title.split(' (')[0]}: {tally}")
+    parts.append("\n".join(tallies))
     return "\n\n".join(parts)
 
 

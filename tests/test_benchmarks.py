@@ -211,6 +211,9 @@ def test_report_renders_groups_footnotes_and_targets() -> None:
     assert "2,050 req/s" in text
     assert "PASS  sync_to_async hop (thread-sensitive)" in text
     assert "== never slower than asgiref 3.13.0" in text
+    assert text.endswith(
+        "\ntargets: 3 PASS, 1 n.i.\nnever slower than asgiref 3.13.0: 1 PASS, 1 n.i., 1 n.m."
+    )
 
 
 def test_report_leaves_out_empty_target_sections() -> None:
