@@ -211,20 +211,7 @@ class _Exchange:
             return
         extensions = self._scope.get("extensions") or {}
         response = instance._response = Response(link, "http.response.pathsend" in extensions)
-        ctx, epoch = capture()
-        parent = ParentLoop(self._loop)
-        job = partial(
-            _work,
-            ctx,
-            epoch,
-            instance.wsgi_application,
-            environ,
-            instance.start_response,
-            response,
-            link,
-            parent,
-        )
-        (instance._pool or default_pool()).submit(job)
+        ctx, parent = self._submit(environ, response)
         try:
             error = await link.serve(self._send)
         except BaseException:
@@ -239,6 +226,25 @@ class _Exchange:
         write_back(ctx)
         if error is not None:
             _report(error, link, response.start_sent)
+
+    def _submit(self, environ: dict[str, Any], response: Response) -> tuple[Context, ParentLoop]:
+        """Queue the request's job on the pool; return its context and parent marker."""
+        instance = self._instance
+        ctx, epoch = capture()
+        parent = ParentLoop(self._loop)
+        job = partial(
+            _work,
+            ctx,
+            epoch,
+            instance.wsgi_application,
+            environ,
+            instance.start_response,
+            response,
+            self._link,
+            parent,
+        )
+        (instance._pool or default_pool()).submit(job)
+        return ctx, parent
 
     def _start_pump(self) -> None:
         """Start reading the body / watching for disconnect.  Runs in: the loop."""
