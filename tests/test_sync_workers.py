@@ -28,6 +28,28 @@ def test_importing_starts_no_thread_and_creates_no_loop() -> None:
     subprocess.run([sys.executable, "-W", "error", "-c", code], check=True, timeout=60)
 
 
+def test_orphaned_work_completes_before_the_interpreter_exits() -> None:
+    code = (
+        "import asyncio, threading\n"
+        "from asgiref.sync import sync_to_async\n"
+        "started, main_done = threading.Event(), threading.Event()\n"
+        "def slow():\n"
+        "    started.set()\n"
+        "    assert main_done.wait(10)\n"
+        "    print('finished', flush=True)\n"
+        "async def main():\n"
+        "    task = asyncio.ensure_future(sync_to_async(slow)())\n"
+        "    await asyncio.to_thread(started.wait, 10)\n"
+        "    task.cancel()\n"
+        "asyncio.run(main())\n"
+        "main_done.set()  # slow() is still running when the script ends\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=True, timeout=60, capture_output=True, text=True
+    )
+    assert result.stdout == "finished\n"
+
+
 def test_threads_we_start_have_an_empty_context() -> None:
     VAR.set("caller")
     seen: list[int] = []

@@ -9,7 +9,9 @@
 
 Process-wide singletons live on one :class:`_Process` object, created lazily on first
 use, replaced after ``os.fork()`` in the child (nothing from the parent is reused) and
-stopped by :func:`shutdown`.  Importing this module starts no thread.
+stopped by :func:`shutdown`.  Threads are daemon threads; at interpreter exit every
+worker finishes the jobs already queued (as ``concurrent.futures`` workers do) and ends.
+Importing this module starts no thread.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ import threading
 from collections.abc import Callable
 from typing import Any, Final
 
-__all__ = ["IDLE_TIMEOUT", "MAX_IDLE", "Worker", "WorkerPool", "generation", "pool", "shutdown"]
+__all__ = [
+    "IDLE_TIMEOUT",
+    "MAX_IDLE",
+    "Worker",
+    "WorkerPool",
+    "generation",
+    "pool",
+    "shutdown",
+    "sync_worker",
+]
 
 #: Seconds an idle pooled worker waits for new work before its thread ends.
 IDLE_TIMEOUT: Final = 10.0
@@ -34,6 +45,44 @@ Job = Callable[[], object]
 
 def _stop() -> None:
     """Sentinel job that ends a worker's thread (never called)."""
+
+
+_live_lock = threading.Lock()
+_live: set[Worker] = set()  # guarded by _live_lock: workers whose thread has not ended
+_exit_hook_registered = False  # guarded by _live_lock
+
+
+def _track(worker: Worker, alive: bool) -> None:
+    """Record that ``worker``'s thread started or ended.  Runs in: any thread."""
+    global _exit_hook_registered
+    with _live_lock:
+        if alive:
+            _live.add(worker)
+        else:
+            _live.discard(worker)
+        if not _exit_hook_registered:
+            _exit_hook_registered = True
+            register = getattr(threading, "_register_atexit", None)
+            if register is not None:  # pragma: no branch - present on every CPython 3.9+
+                register(_at_interpreter_exit)
+
+
+def _at_interpreter_exit() -> None:  # pragma: no cover - tested in a subprocess
+    """Let every worker finish the jobs queued so far, then end it.
+
+    Our threads are daemon threads so that an idle one never delays the exit; like
+    ``concurrent.futures`` workers, work already running or queued still completes.
+
+    Runs in: the main thread, during interpreter shutdown (before non-daemon threads
+    are joined).
+    """
+    with _live_lock:
+        workers = list(_live)
+    for worker in workers:
+        worker.stop()
+    for worker in workers:
+        if not worker.is_current():
+            worker.thread.join()
 
 
 def _start_thread(target: Callable[[], None], name: str) -> threading.Thread:
@@ -62,6 +111,7 @@ class Worker:
         self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._pool = pool
         self.generation = generation()
+        _track(self, alive=True)
         self.thread = _start_thread(self._main, name)
         ident = self.thread.ident
         assert ident is not None  # set before Thread.start() returns
@@ -81,6 +131,14 @@ class Worker:
 
     def _main(self) -> None:
         """Runs in: the worker's own thread."""
+        __traceback_hide__ = True  # R11: Django's debug page hides this frame
+        try:
+            self._serve()
+        finally:
+            _track(self, alive=False)
+
+    def _serve(self) -> None:
+        """Run jobs until told to stop (or retired from the pool when idle)."""
         __traceback_hide__ = True  # R11: Django's debug page hides this frame
         get = self._queue.get
         pool = self._pool
@@ -218,8 +276,10 @@ def shutdown(timeout: float | None = None) -> None:
 
 def _after_fork_in_child() -> None:  # pragma: no cover - runs in forked children only
     """Forget the parent's threads: the child starts new ones on demand."""
-    global _process
+    global _process, _live_lock
     _process = _Process(_process.generation + 1)
+    _live_lock = threading.Lock()  # it may have been held by a thread that is gone
+    _live.clear()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
