@@ -496,13 +496,17 @@ def test_fresh_loop_comes_from_the_current_policy() -> None:
         def new_event_loop(self) -> asyncio.AbstractEventLoop:
             raise OSError("no loop for you")
 
-    previous = asyncio.get_event_loop_policy()
-    asyncio.set_event_loop_policy(BrokenPolicy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # policies are deprecated in 3.14
+        previous = asyncio.get_event_loop_policy()
+        asyncio.set_event_loop_policy(BrokenPolicy())
     try:
         with pytest.raises(OSError, match="no loop for you"):
             async_to_sync(documented)(1)
     finally:
-        asyncio.set_event_loop_policy(previous)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            asyncio.set_event_loop_policy(previous)
 
 
 def test_leftover_task_failing_on_cancel_is_reported_to_the_loop(
