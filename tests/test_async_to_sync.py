@@ -492,12 +492,13 @@ def test_D17_class_access_returns_the_wrapper() -> None:
 
 
 def test_fresh_loop_comes_from_the_current_policy() -> None:
-    class BrokenPolicy(asyncio.DefaultEventLoopPolicy):
-        def new_event_loop(self) -> asyncio.AbstractEventLoop:
-            raise OSError("no loop for you")
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # policies are deprecated in 3.14
+
+        class BrokenPolicy(asyncio.DefaultEventLoopPolicy):
+            def new_event_loop(self) -> asyncio.AbstractEventLoop:
+                raise OSError("no loop for you")
+
         previous = asyncio.get_event_loop_policy()
         asyncio.set_event_loop_policy(BrokenPolicy())
     try:
