@@ -96,13 +96,11 @@ class LoopState:
         self.owner = owner
 
 
-_loops_lock = threading.Lock()
-# Written under _loops_lock; read without it (a dict lookup is atomic).  Entries are
-# removed deterministically when the loop's bridge returns (forget_loop), so a plain
-# loop-keyed dict is enough: no weak references needed.
+# Loop-keyed: each entry is added by the thread about to run its loop and removed by
+# the same thread when the loop's bridge returns, so a plain dict is enough (no weak
+# references).  Thread rules: every access is one dict operation, which is atomic
+# (under the GIL, and per-object locked on free-threaded builds); no lock needed.
 _loops: dict[asyncio.AbstractEventLoop, LoopState] = {}
-# Number of entries in _loops; lets the hot path skip the weak-map lookup when zero.
-_loop_count = 0  # guarded by _loops_lock
 
 
 def register_loop(loop: asyncio.AbstractEventLoop, owner: CurrentThreadExecutor) -> None:
@@ -110,22 +108,14 @@ def register_loop(loop: asyncio.AbstractEventLoop, owner: CurrentThreadExecutor)
 
     Runs in: the thread about to run ``loop``.
     """
-    global _loop_count
-    with _loops_lock:
-        _loops[loop] = LoopState(owner)
-        _loop_count += 1
+    _loops[loop] = LoopState(owner)
 
 
 def forget_loop(loop: asyncio.AbstractEventLoop) -> None:
     """Drop the state :func:`register_loop` recorded.  Runs in: the thread that ran ``loop``."""
-    global _loop_count
-    with _loops_lock:
-        del _loops[loop]
-        _loop_count -= 1
+    del _loops[loop]
 
 
 def loop_state(loop: asyncio.AbstractEventLoop) -> LoopState | None:
     """Return the state of ``loop`` if ``async_to_sync`` created it.  Runs in: any thread."""
-    if not _loop_count:
-        return None
-    return _loops.get(loop)
+    return _loops.get(loop) if _loops else None
