@@ -41,7 +41,7 @@ nitpick_ignore_regex = [
         r"py:.*",
         r"(asyncio|contextvars|concurrent|typing|typing_extensions|collections|threading"
         r"|logging|types|weakref|functools|os|io|socket|inspect|enum|_thread|queue"
-        r"|collections\.abc|django|channels|werkzeug|pathlib)(\..*)?",
+        r"|collections\.abc|django|channels|werkzeug|pathlib|_asyncio|_contextvars|_thread)(\..*)?",
     ),
     (
         r"py:.*",
@@ -58,6 +58,8 @@ nitpick_ignore_regex = [
         r"|bytearray|memoryview|callable|optional)",
     ),
     (r"py:obj", r".*"),
+    # Private type variables of our implementation modules (``_P``, ``_R``, ``_F``, ...).
+    (r"py:class", r"~?(asgiref\._\w+\.)?_[A-Z]\w*"),
 ]
 
 html_theme = "alabaster"

@@ -8,6 +8,7 @@ import inspect
 import subprocess
 import sys
 import textwrap
+import types
 from pathlib import Path
 from types import ModuleType
 
@@ -92,7 +93,7 @@ def _is_documented(module: ModuleType, name: str, obj: object) -> bool:
 
 
 def _is_typing_alias(obj: object) -> bool:
-    return type(obj).__module__ == "typing"
+    return type(obj).__module__ == "typing" or isinstance(obj, types.GenericAlias)
 
 
 def test_sync_also_reexports_executor_and_local() -> None:

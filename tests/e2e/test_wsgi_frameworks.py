@@ -78,6 +78,27 @@ def test_django_form_post_echoes_the_fields(server: str, tmp_path: Path) -> None
     assert forbidden.status_code == 403  # no token: Django's CSRF protection is in force
 
 
+@pytest.mark.timeout(120)
+def test_D32_django_csrf_cookie_round_trip_works_under_every_server(
+    server: str, tmp_path: Path
+) -> None:
+    """Django's ``Set-Cookie`` values start with a space; h11 (uvicorn) rejects such a
+    response unless the adapter strips whitespace around header values (D32)."""
+    fields = {"name": "Zoë Ångström", "colour": ["red", "blue"]}
+    with (
+        serve(server, DJANGO_APP.format("application"), tmp_path, env=DJANGO_ENV) as served,
+        httpx.Client(base_url=served.url, timeout=HTTP_TIMEOUT) as client,
+    ):
+        first = client.get("/csrf-form/")  # sets the csrftoken cookie
+        token = first.json()["csrf_token"]
+        response = client.post("/csrf-form/", data={**fields, "csrfmiddlewaretoken": token})
+
+    assert first.status_code == 200
+    assert "csrftoken" in first.cookies
+    assert response.status_code == 200, response.text
+    assert response.json() == {"name": ["Zoë Ångström"], "colour": ["red", "blue"]}
+
+
 def _transport(client: httpx.Client) -> dict[str, Any]:
     """Return the Django project's ``/transport/`` report."""
     report: dict[str, Any] = client.get("/transport/").json()
