@@ -59,6 +59,23 @@ def _write_back(call: Call) -> None:
         SYNC_THREAD_CALL.set(previous)
 
 
+def _submit_to_default_executor(loop: asyncio.AbstractEventLoop, call: Call) -> None:
+    """Queue ``call`` on the loop's default executor.
+
+    ``call`` reports back by itself, so the asyncio future that ``run_in_executor``
+    wraps around the executor's future is not needed: once the loop has created its
+    default executor, submit to it directly.  ``run_in_executor`` is used the first time
+    (it creates the executor) and for loops that do not keep asyncio's attribute.
+
+    Runs in: the awaiting loop's thread.
+    """
+    executor = getattr(loop, "_default_executor", None)
+    if executor is None or getattr(loop, "_executor_shutdown_called", True):
+        loop.run_in_executor(None, call.run)
+    else:
+        executor.submit(call.run)
+
+
 class SyncToAsync(Generic[_P, _R]):
     """Wrap a sync callable into an awaitable callable that runs it in a worker thread.
 
@@ -126,7 +143,7 @@ class SyncToAsync(Generic[_P, _R]):
         elif self._executor is not None:
             self._executor.submit(call.run)
         else:
-            loop.run_in_executor(None, call.run)
+            _submit_to_default_executor(loop, call)
         try:
             result: _R = await call.wait()
         finally:
