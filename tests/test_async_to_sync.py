@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from typing import Any
 
 import pytest
@@ -336,6 +336,25 @@ def test_B3_async_generators_are_finalised() -> None:
     assert finalised.is_set()
 
 
+def test_B3_async_generators_still_referenced_are_finalised() -> None:
+    finalised = threading.Event()
+    kept: list[AsyncIterator[int]] = []
+
+    async def agen() -> AsyncIterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            finalised.set()
+
+    async def partly() -> int:
+        kept.append(agen())
+        return await kept[0].__anext__()
+
+    assert async_to_sync(partly)() == 1
+    assert finalised.is_set()
+
+
 def test_B3_default_executor_is_shut_down() -> None:
     async def use_executor() -> asyncio.AbstractEventLoop:
         loop = asyncio.get_running_loop()
@@ -501,9 +520,17 @@ def test_fresh_loop_comes_from_the_current_policy() -> None:
 
         previous = asyncio.get_event_loop_policy()
         asyncio.set_event_loop_policy(BrokenPolicy())
+
+    class PlainAwaitable:
+        def __await__(self) -> Generator[None, None, int]:
+            yield
+            return 1
+
     try:
         with pytest.raises(OSError, match="no loop for you"):
             async_to_sync(documented)(1)
+        with pytest.raises(OSError, match="no loop for you"):
+            async_to_sync(markcoroutinefunction(PlainAwaitable))()
     finally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
