@@ -111,11 +111,11 @@ class Worker:
         self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._pool = pool
         self.generation = generation()
-        _track(self, alive=True)
         self.thread = _start_thread(self._main, name)
         ident = self.thread.ident
         assert ident is not None  # set before Thread.start() returns
         self.ident: int = ident
+        _track(self, alive=True)  # only once the thread exists (its end untracks it)
 
     def submit(self, job: Job) -> None:
         """Queue ``job``.  Runs in: any thread."""
