@@ -154,7 +154,7 @@ def test_replacing_and_deleting_values(thread_critical: bool) -> None:
 
 
 @BOTH_MODES
-def test_missing_attribute_message_names_the_attribute(thread_critical: bool) -> None:
+def test_D12_missing_attribute_message_names_the_attribute(thread_critical: bool) -> None:
     """[D12] ``'Local' object has no attribute 'x'`` with ``.name`` set, in both modes."""
     local = Local(thread_critical)
     with pytest.raises(
@@ -166,7 +166,7 @@ def test_missing_attribute_message_names_the_attribute(thread_critical: bool) ->
 
 
 @BOTH_MODES
-def test_deleting_a_missing_attribute_raises_attribute_error(thread_critical: bool) -> None:
+def test_D12_deleting_a_missing_attribute_raises_attribute_error(thread_critical: bool) -> None:
     local = Local(thread_critical)
     with pytest.raises(AttributeError, match=r"^'Local' object has no attribute 'nope'$") as info:
         del local.nope
@@ -178,7 +178,7 @@ def test_deleting_a_missing_attribute_raises_attribute_error(thread_critical: bo
 
 
 @BOTH_MODES
-def test_reserved_name_data_cannot_be_set_or_deleted(thread_critical: bool) -> None:
+def test_D25_reserved_name_data_cannot_be_set_or_deleted(thread_critical: bool) -> None:
     """[D25] ``_data`` is reserved: set and delete raise, and user data is left intact."""
     local = Local(thread_critical)
     local.value = "kept"
@@ -192,7 +192,7 @@ def test_reserved_name_data_cannot_be_set_or_deleted(thread_critical: bool) -> N
 
 @BOTH_MODES
 @pytest.mark.parametrize("name", ["_lock", "_storage", "_thread_critical", "__foo__", "count"])
-def test_other_names_are_user_data(thread_critical: bool, name: str) -> None:
+def test_D25_other_names_are_user_data(thread_critical: bool, name: str) -> None:
     """[D25] Names asgiref's internals silently shadowed are ordinary user data here."""
     local = Local(thread_critical)
     assert not hasattr(local, name)

@@ -56,9 +56,25 @@ _Registry = dict[str, contextvars.ContextVar[_Cell]]
 #: The value of a deleted name (a cell must exist so that the deletion propagates).
 _DELETED: Final = object()
 
-#: What a variable reads as in a context where it was never set: its tag is never a
-#: home epoch nor a running loop, so it is never visible.
-_UNSET: Final = (object(), _DELETED)
+
+class _NeverRunning:
+    """The tag of :data:`_UNSET`: no home epoch, and a "loop" that never runs anywhere.
+
+    It has the ``_thread_id`` the thread-critical fast path reads, so that path need
+    not raise and catch an ``AttributeError`` for a name that has no cell.
+    """
+
+    __slots__ = ()
+    _thread_id: Final = None
+
+
+#: What a variable reads as in a context where it was never set: never visible.
+_UNSET: Final = (_NeverRunning(), _DELETED)
+
+#: Stands in for a name's variable before its first write while a loop ran.
+_NO_VAR: Final[contextvars.ContextVar[_Cell]] = contextvars.ContextVar(
+    "asgiref.local.Local.<unset>", default=_UNSET
+)
 
 #: What ``_HOME`` reads as before a home is claimed: never equal to a cell's epoch.
 _NO_HOME: Final = (object(), -1)
@@ -131,7 +147,7 @@ class Local:
     context-local confined to the thread while one does.
 
     Attributes are set, read, deleted and tested with ordinary attribute syntax or
-    :func:`setattr`, :func:`getattr`, :func:`delattr` and :func:`hasattr` with any
+    ``setattr``, ``getattr``, ``delattr`` and ``hasattr`` with any
     name except the reserved ``_data``.  Instances compare and hash by identity, are
     always true, and cannot be copied or pickled.
 
@@ -271,8 +287,11 @@ class _ThreadCriticalLocal(Local, list[Any]):  # type: ignore[misc]  # private m
 
     def __getattribute__(self, name: str) -> Any:
         registry = self[1]
-        if name in registry:
-            cell = registry[name].get()
+        if registry:  # some name was written while a loop ran (else skip the lookup)
+            try:
+                cell = registry[name].get()
+            except KeyError:
+                cell = _UNSET
             try:  # the fast "does cell[0] run here" (see _OLD_RUNNING_LOOP)
                 if (
                     cell[0]._thread_id == get_ident()
@@ -294,8 +313,11 @@ class _ThreadCriticalLocal(Local, list[Any]):  # type: ignore[misc]  # private m
 
     def __setattr__(self, name: str, value: Any) -> None:
         registry = self[1]
-        if name in registry:
-            var = registry[name]
+        if registry:  # some name was written while a loop ran (else skip the lookup)
+            try:
+                var = registry[name]
+            except KeyError:
+                var = _NO_VAR
             tag = var.get()[0]
             try:  # the fast "does tag run here" (see _OLD_RUNNING_LOOP)
                 if (
