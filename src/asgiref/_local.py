@@ -4,16 +4,18 @@ Storage model
 -------------
 A ``Local`` keeps a *registry*: one :class:`contextvars.ContextVar` per attribute name
 (created on the first write of that name, never removed; names are few in practice).
-The value of such a variable is a *cell* ``(tag, value)``; ``value`` is ``_DELETED``
-after a ``del``.  Writing replaces the cell with ``ContextVar.set``, so tasks and copied
-contexts never see each other's later writes, and a bridge propagates a change like any
-other context variable.  Reading checks the tag:
+The value of such a variable is a *cell* ``(tag, value)``; ``del`` writes the
+never-visible cell ``_UNSET``.  Writing replaces the cell with ``ContextVar.set``, so
+tasks and copied contexts never see each other's later writes, and a bridge propagates
+a change (a deletion too) like any other context variable.  Reading checks the tag:
 
 * **Default** (``Local()``): the tag is the *epoch* of the context's home (see
-  :mod:`asgiref._context`); a cell is visible only while the current home is
-  ``(tag, this thread)``.  A foreign thread running a copy of the context sees nothing;
-  the bridges hand values over by re-homing their copy
-  (:func:`asgiref._context.adopt`) and copying changes back
+  :mod:`asgiref._context`).  A cell is visible when the current home is ``(tag, this
+  thread)`` (the rule), which the fast path shortcuts to "this thread claimed the tag"
+  (``tag.origin``; the two differ only for a context that travelled between threads
+  outside the bridges, see :class:`asgiref._context.Epoch`).  A foreign thread running
+  a copy of the context sees nothing; the bridges hand values over by re-homing their
+  copy (:func:`asgiref._context.adopt`) and copying changes back
   (:func:`asgiref._context.write_back`).
 * **Thread-critical** (``Local(thread_critical=True)``): with no running event loop in
   the thread, a :class:`threading.local` (its per-thread ``__dict__`` holds the values);
@@ -57,19 +59,22 @@ _Registry = dict[str, contextvars.ContextVar[_Cell]]
 _DELETED: Final = object()
 
 
-class _NeverRunning:
-    """The tag of :data:`_UNSET`: no home epoch, and a "loop" that never runs anywhere.
+class _NeverVisible:
+    """The tag of :data:`_UNSET`: neither a home epoch nor a running loop.
 
-    It has the ``_thread_id`` the thread-critical fast path reads, so that path need
-    not raise and catch an ``AttributeError`` for a name that has no cell.
+    It has the attributes the fast paths read (an epoch's ``origin``, a loop's
+    ``_thread_id``), with values that never match a thread, so those paths need not
+    raise and catch an ``AttributeError`` for a name without a visible cell.
     """
 
     __slots__ = ()
+    origin: Final = -1
     _thread_id: Final = None
 
 
-#: What a variable reads as in a context where it was never set: never visible.
-_UNSET: Final = (_NeverRunning(), _DELETED)
+#: What a variable reads as where it was never set, and what ``del`` writes: never
+#: visible.  (A deletion must be a write, so that it propagates like any change.)
+_UNSET: Final = (_NeverVisible(), _DELETED)
 
 #: Stands in for a name's variable before its first write while a loop ran.
 _NO_VAR: Final[contextvars.ContextVar[_Cell]] = contextvars.ContextVar(
@@ -230,8 +235,10 @@ class _DefaultLocal(Local, list[Any]):  # type: ignore[misc]  # private mode of 
             cell = self[0][name].get()
         except KeyError:
             return _fallback(self, name)
-        home = _home_get(_NO_HOME)
-        if home[0] is cell[0] and home[1] == get_ident() and cell[1] is not _DELETED:
+        if cell[0].origin == get_ident():  # written in this thread's own contexts
+            return cell[1]
+        home = _home_get(_NO_HOME)  # or handed over by a bridge (adopted epoch)
+        if home[0] is cell[0] and home[1] == get_ident():
             return cell[1]
         return _fallback(self, name)
 
@@ -249,10 +256,10 @@ class _DefaultLocal(Local, list[Any]):  # type: ignore[misc]  # private mode of 
             if name == _RESERVED:
                 _reserved(name)
             raise _missing(self, name)
-        cell = var.get()
+        tag = var.get()[0]
         home = _home_get(_NO_HOME)
-        if home[0] is cell[0] and home[1] == get_ident() and cell[1] is not _DELETED:
-            var.set((cell[0], _DELETED))
+        if tag.origin == get_ident() or (home[0] is tag and home[1] == get_ident()):
+            var.set(_UNSET)
             return
         raise _missing(self, name)
 
@@ -298,9 +305,7 @@ class _ThreadCriticalLocal(Local, list[Any]):  # type: ignore[misc]  # private m
                     if _OLD_RUNNING_LOOP
                     else cell[0] is _get_running_loop()
                 ):
-                    if cell[1] is not _DELETED:
-                        return cell[1]
-                    return _fallback(self, name)
+                    return cell[1]
             except AttributeError:
                 pass
         elif _get_running_loop() is None:
@@ -344,4 +349,4 @@ class _ThreadCriticalLocal(Local, list[Any]):  # type: ignore[misc]  # private m
         if where is _SYNC:
             del self[0].__dict__[name]
         else:
-            self[1][name].set((where, _DELETED))
+            self[1][name].set(_UNSET)
