@@ -469,3 +469,26 @@ def test_single_thread_context_copied_past_its_exit_falls_back_to_a_pooled_threa
     loop, thread = copied.run(async_to_sync(_loop_and_thread))
     assert loop.is_closed()
     assert thread != threading.get_ident()
+
+
+def test_many_loops_and_contexts_at_once_keep_each_request_on_one_thread() -> None:
+    """Four event loops in four threads, 25 concurrent requests each."""
+    failures: list[str] = []
+
+    async def request(n: int) -> None:
+        async with ThreadSensitiveContext():
+            threads = {await ident() for _ in range(3)}
+            inner = await sync_to_async(lambda: async_to_sync(_loop_and_thread)()[1])()
+            if len(threads) != 1 or inner != threading.get_ident():
+                failures.append(f"request {n}: {threads} {inner}")
+
+    async def serve() -> None:
+        await asyncio.gather(*(request(n) for n in range(25)))
+
+    loops = [threading.Thread(target=asyncio.run, args=(serve(),)) for _ in range(4)]
+    for thread in loops:
+        thread.start()
+    for thread in loops:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in loops)
+    assert failures == []
