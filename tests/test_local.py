@@ -125,6 +125,21 @@ def test_instances_are_hashable_truthy_and_compare_by_identity(thread_critical: 
     assert len({first, second}) == 2
 
 
+@BOTH_MODES
+def test_local_is_not_a_sequence(thread_critical: bool) -> None:
+    local: Any = Local(thread_critical)
+    with pytest.raises(TypeError, match="not a sequence"):
+        len(local)
+    with pytest.raises(TypeError, match="not a sequence"):
+        iter(local)
+    with pytest.raises(TypeError, match="not a sequence"):
+        "x" in local  # noqa: B015  # the containment test itself is what is tested
+    with pytest.raises(TypeError, match="not a sequence"):
+        local[0] = 1
+    with pytest.raises(TypeError, match="not a sequence"):
+        del local[0]
+
+
 # --- attribute protocol -----------------------------------------------------------------
 
 

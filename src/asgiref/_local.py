@@ -199,7 +199,7 @@ class Local:
     def __bool__(self) -> bool:
         return True
 
-    def __len__(self) -> NoReturn:
+    def __len__(self, *args: object) -> NoReturn:
         raise TypeError("'Local' object is not a sequence")
 
     __iter__ = __contains__ = __setitem__ = __delitem__ = __len__
