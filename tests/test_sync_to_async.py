@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from asgiref.local import Local
 from asgiref.sync import (
     SyncToAsync,
     async_to_sync,
@@ -372,6 +373,24 @@ async def test_user_context_is_entered_and_not_copied_back() -> None:
     assert await wrapper() == "in-ctx"
     assert ctx[VAR] == "in-ctx"
     assert VAR.get() == "caller"
+
+
+@pytest.mark.asyncio
+async def test_user_context_carries_its_default_local_values_to_the_worker() -> None:
+    local = Local()
+    local.from_loop = "visible"
+    ctx = contextvars.copy_context()
+    ctx.run(setattr, local, "in_ctx", "also visible")
+
+    def read() -> tuple[str, str]:
+        return local.from_loop, local.in_ctx
+
+    assert await sync_to_async(read, context=ctx)() == ("visible", "also visible")
+
+    def has_value() -> bool:
+        return hasattr(local, "from_loop")
+
+    assert await sync_to_async(has_value, context=contextvars.Context())() is False
 
 
 # -- exceptions (§2.7) ---------------------------------------------------------------

@@ -134,8 +134,8 @@ class SyncToAsync(Generic[_P, _R]):
         context = self.context
         if context is None:
             ctx, epoch = _context.capture()
-        else:
-            ctx, epoch = context, None
+        else:  # the user's context is entered itself; its Local values go along too
+            ctx, epoch = context, context.run(_context.current_epoch)
         child = functools.partial(self.func, *args, **kwargs)
         call = Call(self, loop, sys.exc_info(), child, ctx, epoch)
         if self._thread_sensitive:
