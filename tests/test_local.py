@@ -14,6 +14,7 @@ import gc
 import pickle
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -123,6 +124,7 @@ def test_instances_are_hashable_truthy_and_compare_by_identity(thread_critical: 
     assert first != second
     assert first == first  # identity comparison is the point
     assert len({first, second}) == 2
+    assert weakref.ref(first)() is first
 
 
 @BOTH_MODES
@@ -474,8 +476,6 @@ def test_set_get_delete_in_sync_code_create_no_reference_cycles(thread_critical:
 def test_replaced_and_deleted_values_are_freed_by_reference_counting(
     thread_critical: bool,
 ) -> None:
-    import weakref
-
     class Value:
         pass
 
