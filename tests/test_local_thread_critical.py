@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import os
+import sys
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -316,3 +318,28 @@ def test_loops_without_thread_record_take_the_exact_path() -> None:
     assert _run_on_loop_without_thread_id(main) == [False, "async again", False, "y"]
     assert local.x == "sync"
     assert not hasattr(local, "y")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="fork with threads warns on 3.12+")
+def test_a_child_forked_inside_a_running_loop_uses_the_thread_local_storage() -> None:
+    """The dead parent loop must not look as if it still ran in the child (3.11 fast path)."""
+    local = Local(thread_critical=True)
+    local.x = "sync"
+
+    async def main() -> tuple[int, int]:
+        local.x = "async"
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child process (coverage does not follow)
+            os.close(read)
+            os.write(write, repr(getattr(local, "x", None)).encode())
+            os._exit(0)
+        os.close(write)
+        return pid, read
+
+    pid, read = asyncio.run(main())
+    with os.fdopen(read) as pipe:
+        seen = pipe.read()
+    assert os.waitpid(pid, 0)[1] == 0
+    assert seen == "'sync'"

@@ -35,6 +35,7 @@ dead thread still runs somewhere else (the same corner as :mod:`asgiref._context
 from __future__ import annotations
 
 import contextvars
+import os
 import sys
 import threading
 from asyncio import _get_running_loop
@@ -94,8 +95,27 @@ _object_getattribute: Final = object.__getattribute__
 #: whenever a loop is running (~150 ns, more than the rest of a ``Local`` read).  There
 #: the fast path reads the loop's own record of the thread running it instead:
 #: ``asyncio.BaseEventLoop`` sets ``_thread_id`` for exactly as long as ``run_forever``
-#: runs.  Loops without that attribute take the exact slow path.
-_OLD_RUNNING_LOOP: Final = sys.version_info < (3, 12)
+#: runs.  Loops without that attribute take the exact slow path, and so does every loop
+#: in a child process forked while a loop ran (see :func:`_after_fork_in_child`).
+_OLD_RUNNING_LOOP = sys.version_info < (3, 12)
+
+
+def _after_fork_in_child() -> None:  # pragma: no cover - runs in forked children only
+    """Use the exact check in a forked child.
+
+    A loop that was running in the forking thread still has that thread's identifier
+    in ``_thread_id``, and the child's only thread has the same identifier, so the fast
+    check would see the dead loop as running.  ``_get_running_loop()`` knows better (its
+    ``getpid()`` call is exactly for this); the child pays its price.
+
+    Runs in: the child process, right after ``os.fork()``.
+    """
+    global _OLD_RUNNING_LOOP  # a one-way switch, set before any other code runs
+    _OLD_RUNNING_LOOP = False
+
+
+if _OLD_RUNNING_LOOP and hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _missing(local: Local, name: str) -> AttributeError:
