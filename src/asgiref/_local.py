@@ -114,7 +114,8 @@ def _after_fork_in_child() -> None:  # pragma: no cover - runs in forked childre
     _OLD_RUNNING_LOOP = False
 
 
-if _OLD_RUNNING_LOOP and hasattr(os, "register_at_fork"):
+# Only one side of this runs per interpreter and platform (3.11 on POSIX: registered).
+if _OLD_RUNNING_LOOP and hasattr(os, "register_at_fork"):  # pragma: no branch
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
