@@ -56,7 +56,7 @@ _Cell = tuple[Any, Any]
 #: A registry: attribute name -> the variable holding that name's cells.
 _Registry = dict[str, contextvars.ContextVar[_Cell]]
 
-#: The value of a deleted name (a cell must exist so that the deletion propagates).
+#: "No value": the value of :data:`_UNSET`, and ``_tc_cell``'s answer for a missing name.
 _DELETED: Final = object()
 
 
@@ -256,10 +256,11 @@ class _DefaultLocal(Local, list[Any]):  # type: ignore[misc]  # private mode of 
             cell = self[0][name].get()
         except KeyError:
             return _fallback(self, name)
-        if cell[0].origin == get_ident():  # written in this thread's own contexts
+        ident = get_ident()
+        if cell[0].origin == ident:  # written in this thread's own contexts
             return cell[1]
         home = _home_get(_NO_HOME)  # or handed over by a bridge (adopted epoch)
-        if home[0] is cell[0] and home[1] == get_ident():
+        if home[0] is cell[0] and home[1] == ident:
             return cell[1]
         return _fallback(self, name)
 
