@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from asgiref._wsgi_link import WINDOW_ITEMS
 from asgiref.wsgi import ClientDisconnected, WsgiToAsgi
 from wsgi_support import WAIT, Closing, Environ, Peer, StartResponse, http_scope, request
 
@@ -43,21 +44,30 @@ async def test_D13_close_is_called_when_client_disconnects_during_the_response()
     await WsgiToAsgi(serving(items))(http_scope(), peer.receive, send)
     assert items.closed == 1
     assert items.close_thread != threading.get_ident()
-    assert items.requested <= sends + 1
+    # At most the window ran ahead, plus the item being produced when the worker
+    # learnt of the disconnect (sends counts the start message too).
+    assert items.requested <= (sends - 1) + WINDOW_ITEMS + 1
 
 
 @pytest.mark.asyncio
 async def test_D13_close_is_called_when_send_raises_and_the_same_exception_propagates(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    items = Closing(endless())
     error = ConnectionResetError("client went away")
-    sends = 0
+    failed = threading.Event()
+
+    def gen() -> Iterator[bytes]:
+        yield b"one"
+        yield b"two"
+        failed.wait(WAIT)  # the loop has seen send() fail: it is FAILED now
+        yield b"three"
+        yield b"never requested"
+
+    items = Closing(gen())
 
     async def send(message: dict[str, Any]) -> None:
-        nonlocal sends
-        sends += 1
-        if sends == 4:
+        if message.get("body") == b"two":
+            asyncio.get_running_loop().call_soon(failed.set)  # runs after FAILED is set
             raise error
 
     peer = Peer(request())
@@ -68,7 +78,7 @@ async def test_D13_close_is_called_when_send_raises_and_the_same_exception_propa
         await WsgiToAsgi(serving(items))(http_scope(), peer.receive, send)
     assert info.value is error
     assert items.closed == 1
-    assert items.requested == 3
+    assert items.requested == 3  # the worker learnt of it when queueing "three"
     assert [r for r in caplog.records if r.name == "asgiref.wsgi"] == []
 
 
@@ -88,23 +98,29 @@ async def test_send_error_in_the_final_batch_propagates() -> None:
 @pytest.mark.asyncio
 async def test_write_raises_the_send_error_and_later_writes_too() -> None:
     error = BrokenPipeError("closed")
-    seen: list[BaseException] = []
+    failed = threading.Event()
+    seen: list[BaseException | None] = []
 
     def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
         write = start_response("200 OK", [])
+        write(b"queued")  # buffered for transmission (PEP 3333): returns at once
+        failed.wait(WAIT)
         for _ in range(2):
             try:
                 write(b"data")
+                seen.append(None)
             except OSError as exc:
                 seen.append(exc)
         return []
 
     async def send(message: dict[str, Any]) -> None:
+        asyncio.get_running_loop().call_soon(failed.set)  # runs after FAILED is set
         raise error
 
     peer = Peer(request())
-    with pytest.raises(BrokenPipeError):
+    with pytest.raises(BrokenPipeError) as info:
         await WsgiToAsgi(app)(http_scope(), peer.receive, send)
+    assert info.value is error
     assert seen == [error, error]
 
 
@@ -168,21 +184,27 @@ async def test_D13_cancellation_does_not_wait_and_the_worker_stops_at_its_next_s
 
 @pytest.mark.asyncio
 async def test_cancellation_while_the_worker_waits_for_a_send_releases_it() -> None:
-    send_entered = asyncio.Event()
-    items = Closing(endless())
+    window_full = threading.Event()
+
+    def gen() -> Iterator[bytes]:
+        for produced in range(1, 100):
+            if produced == WINDOW_ITEMS:
+                window_full.set()
+            yield b"tick"
+
+    items = Closing(gen())
 
     async def send(message: dict[str, Any]) -> None:
-        send_entered.set()
-        await asyncio.Event().wait()
+        await asyncio.Event().wait()  # the client never reads
 
     peer = Peer(request())
     task = asyncio.create_task(WsgiToAsgi(serving(items))(http_scope(), peer.receive, send))
-    await send_entered.wait()
+    assert await asyncio.to_thread(window_full.wait, WAIT)  # the worker fills the window
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await asyncio.to_thread(items.close_event.wait, WAIT)
-    assert items.requested == 1
+    assert items.requested == WINDOW_ITEMS  # blocked on the full window, then released
 
 
 @pytest.mark.asyncio

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from asgiref import _wsgi_inbox, _wsgi_pool
 from asgiref._wsgi_inbox import Inbox
 from asgiref._wsgi_input import InputPipe, _resume
-from asgiref._wsgi_link import Link, LinkState, Reply
+from asgiref._wsgi_link import WINDOW_ITEMS, Link, LinkState
 from asgiref.wsgi import ClientDisconnected
 from wsgi_support import WAIT
 
@@ -55,31 +56,38 @@ def test_waiting_worker_gives_up_when_the_loop_closes(monkeypatch: pytest.Monkey
     loop = asyncio.new_event_loop()  # never runs: callbacks stay queued
     link = Link(loop, _nothing)
     pipe = InputPipe(loop, b"", True, _nothing)
+    link._parked = True  # as if serve() waited: the first push wakes the loop, which
+    # leaves a drain pending in the inbox, so the pipe's later post is queued behind it
+    for _ in range(WINDOW_ITEMS):
+        assert link.push([{"type": "x"}], 1, 1) is LinkState.RUNNING
     started = threading.Event()
 
-    def send() -> Reply:
+    def wait() -> LinkState:
         started.set()
-        return link.send([])
+        return link.wait_for_room()  # the window is full: blocks
 
     thread_out: list[Any] = []
-    thread = threading.Thread(target=lambda: thread_out.append(send()))
+    thread = threading.Thread(target=lambda: thread_out.append(wait()))
     thread.start()
     assert started.wait(WAIT)
     loop.close()
     thread.join(WAIT)
-    assert thread_out == [Reply.CANCELLED]
+    assert thread_out == [LinkState.CANCELLED]
     out = _in_thread(lambda: pipe.take(1))
     assert isinstance(out[0], ClientDisconnected)
 
 
-def test_link_send_on_a_closed_loop_or_cancelled_link_does_not_wait() -> None:
+def test_link_on_a_closed_loop_or_cancelled_link_does_not_wait() -> None:
     loop = asyncio.new_event_loop()
     loop.close()
     link = Link(loop, _nothing)
-    assert link.send([]) is Reply.CANCELLED
+    link._parked = True  # as if the loop waited for this batch
+    assert link.push([], 1, 0) is LinkState.CANCELLED
+    link._parked = True
     link.finish([], None)  # dropped quietly
     link.state = LinkState.CANCELLED
-    assert link.send([]) is Reply.CANCELLED
+    assert link.push([], 1, 0) is LinkState.CANCELLED
+    assert link.wait_for_room() is LinkState.CANCELLED
 
 
 def test_input_read_on_a_closed_loop_raises_client_disconnected() -> None:
@@ -91,29 +99,35 @@ def test_input_read_on_a_closed_loop_raises_client_disconnected() -> None:
 
 
 @pytest.mark.asyncio
-async def test_a_batch_delivered_before_serve_starts_is_served() -> None:
+async def test_batches_queued_before_serve_starts_are_served_in_order() -> None:
     link = Link(asyncio.get_running_loop(), _nothing)
     sent: list[Any] = []
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    link._deliver([{"type": "x"}], None, True)
-    link._deliver([{"type": "ignored"}], None, True)  # no waiter: just replaces the op
+    link.push([{"type": "a"}, {"type": "b"}], 1, 1)
+    link.push([{"type": "c"}], 1, 1)
+    link.finish([{"type": "end"}], None)
     assert await link.serve(send) is None
-    assert sent == [{"type": "ignored"}]
+    assert [m["type"] for m in sent] == ["a", "b", "c", "end"]
 
 
 @pytest.mark.asyncio
-async def test_a_batch_arriving_after_cancel_is_answered_cancelled() -> None:
+async def test_a_cancelled_link_drops_batches_and_releases_the_worker() -> None:
     link = Link(asyncio.get_running_loop(), _nothing)
+    for _ in range(WINDOW_ITEMS):
+        link.push([{"type": "x"}], 1, 1)
+    waiting = asyncio.create_task(asyncio.to_thread(link.wait_for_room))
+    while not link._blocked:  # the worker thread blocks on the full window
+        await asyncio.to_thread(lambda: None)
     link.cancel()
+    assert await waiting is LinkState.CANCELLED
     link.disconnected()  # no effect once cancelled
     assert link.state is LinkState.CANCELLED
-    assert await asyncio.to_thread(link.send, [{"type": "late"}]) is Reply.CANCELLED
-    link._deliver([{"type": "raced"}], None, False)  # posted just before the cancel
-    assert link._wake.acquire(timeout=0)
-    assert link._reply is Reply.CANCELLED
+    assert link._batches == deque()
+    assert await asyncio.to_thread(link.push, [{"type": "late"}], 1, 1) is LinkState.CANCELLED
+    link._wake_loop()  # a wake-up arriving after the call ended: no waiter, no effect
 
 
 def test_wait_released_polls_until_the_loop_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:

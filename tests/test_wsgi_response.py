@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from asgiref._wsgi_link import WINDOW_ITEMS
 from asgiref.wsgi import WsgiToAsgi, WsgiToAsgiInstance
 from wsgi_support import (
     END,
@@ -324,14 +325,14 @@ async def test_D12_app_returning_without_start_response_raises_after_close() -> 
 
 
 @pytest.mark.asyncio
-async def test_backpressure_the_next_item_is_requested_only_after_send_completed() -> None:
+async def test_D33_backpressure_the_app_runs_ahead_by_at_most_the_window() -> None:
     send_gate = asyncio.Event()
     send_blocked = asyncio.Event()
     sends_done = 0
-    progress: list[int] = []
+    progress: list[int] = []  # sends completed when each item was requested
 
     def gen() -> Iterator[bytes]:
-        for i in range(3):
+        for i in range(WINDOW_ITEMS + 3):
             progress.append(sends_done)
             yield str(i).encode()
 
@@ -346,9 +347,13 @@ async def test_backpressure_the_next_item_is_requested_only_after_send_completed
         return request()
 
     task = asyncio.create_task(WsgiToAsgi(returning(gen()))(http_scope(), receive, send))
-    await send_blocked.wait()  # the worker now waits for this send to complete
-    await asyncio.to_thread(lambda: None)  # give the worker every chance to run ahead
-    assert progress == [0]
+    await send_blocked.wait()  # the first item's send is stuck
+    while len(progress) < WINDOW_ITEMS:  # the worker fills the window...
+        await asyncio.to_thread(lambda: None)
+    for _ in range(3):  # ...and gets every chance to run further ahead
+        await asyncio.to_thread(lambda: None)
+    assert len(progress) == WINDOW_ITEMS  # no item beyond the window was requested
+    assert sends_done <= 1  # only the start message was sent meanwhile
     send_gate.set()
     await task
-    assert progress == [0, 2, 3]
+    assert len(progress) == WINDOW_ITEMS + 3

@@ -1,19 +1,24 @@
 """The per-request hand-off of response messages from the WSGI thread to the event loop.
 
 The worker thread produces ``http.response.*`` messages; the ASGI task (the
-coroutine awaiting ``WsgiToAsgiInstance.__call__``) sends them.  At most one batch of
-messages is in flight: the worker blocks until the loop has sent it (backpressure).
+coroutine awaiting ``WsgiToAsgiInstance.__call__``) sends them, in order.  In
+between sits a bounded **response window** (deviation D33): the worker may run
+ahead of the client by at most :data:`WINDOW_ITEMS` body items and
+:data:`WINDOW_BYTES` bytes produced but not yet sent (the item whose ``send()``
+is in progress counts as not sent).  When the window is full the worker blocks
+before producing the next item (backpressure).
 
-Hand-offs, each named for the thread that runs it:
+Wake-ups are batched, so a loop that keeps up costs no cross-thread hop per chunk:
 
-* worker -> loop: ``Inbox.post(self._deliver, ...)`` (a coalesced
-  ``loop.call_soon_threadsafe``);
-* loop -> worker: the loop stores ``_reply`` and releases ``_wake``, a plain lock the
-  worker is blocked on.
+* worker -> loop: a batch is queued under ``_lock``; the loop is woken (a
+  coalesced ``loop.call_soon_threadsafe`` through the loop's inbox) only when it
+  was parked waiting for work;
+* loop -> worker: the worker blocks on ``_room`` (a plain lock) only when the
+  window is full; the loop releases it once the window has drained to half
+  (items and bytes), or when the request stops (disconnect, send error, cancel).
 
-Guarantees: every batch the worker posts with :meth:`Link.send` gets exactly one
-reply, also when the ASGI call is cancelled or the loop is closed; the final batch
-(:meth:`Link.finish`) never blocks the worker.
+Guarantees: a worker never waits for a loop that is gone (the loop is closed or
+the ASGI call is over); the final batch (:meth:`Link.finish`) never blocks.
 """
 
 from __future__ import annotations
@@ -22,15 +27,25 @@ import _thread
 import asyncio
 import contextlib
 import enum
+import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 from asgiref._wsgi_inbox import inbox_for, wait_released
 
-__all__ = ["Link", "LinkState", "Message", "Reply", "Send"]
+__all__ = ["WINDOW_BYTES", "WINDOW_ITEMS", "Link", "LinkState", "Message", "Send"]
+
+#: Most body items the application may have produced that were not sent yet.
+WINDOW_ITEMS: Final = 8
+#: Most body bytes the application may have produced that were not sent yet (one
+#: more item may exceed it: the window is checked before an item is requested).
+WINDOW_BYTES: Final = 512 * 1024
 
 Message = dict[str, Any]
 Send = Callable[[Message], Awaitable[None]]
+
+_FINAL: Final[tuple[list[Message], int, int]] = ([], 0, 0)  # marker: only the final batch left
 
 
 class LinkState(enum.Enum):
@@ -38,20 +53,12 @@ class LinkState(enum.Enum):
 
     RUNNING = "running"
     DISCONNECTED = "disconnected"  # http.disconnect was received
+    FAILED = "failed"  # send() raised; the exception is in Link.send_error
     CANCELLED = "cancelled"  # the ASGI call was cancelled or failed; nobody sends
 
 
-class Reply(enum.Enum):
-    """Outcome of one batch, as reported to the worker."""
-
-    SENT = "sent"
-    DISCONNECTED = "disconnected"  # not sent: the client is gone
-    CANCELLED = "cancelled"  # not sent: the ASGI call is over
-    FAILED = "failed"  # send() raised; the exception is in Link.send_error
-
-
 class Link:
-    """The two ends of one request's response hand-off.
+    """The two ends of one request's response window.
 
     Args:
         loop: The event loop running the ASGI task.
@@ -63,64 +70,121 @@ class Link:
         self._loop = loop
         self._post = inbox_for(loop).post
         self._on_stream = on_stream
-        self.state = LinkState.RUNNING  # written on the loop thread; read by the worker
-        self.send_error: BaseException | None = None  # set before a FAILED reply
-        self._wake = _thread.allocate_lock()  # released by the loop to answer the worker
-        self._wake.acquire()
-        self._reply = Reply.SENT  # written by the loop before releasing _wake
-        # The fields below are touched only on the loop thread.
-        self._op: tuple[list[Message], BaseException | None, bool] | None = None
-        self._blocked = False  # the worker waits for a reply
+        self._lock = threading.Lock()
+        self.state = LinkState.RUNNING  # guarded by _lock for writes; read freely
+        self.send_error: BaseException | None = None  # set before state becomes FAILED
+        self._batches: deque[tuple[list[Message], int, int]] = deque()  # guarded by _lock
+        self._items = 0  # guarded by _lock; items queued or being sent
+        self._bytes = 0  # guarded by _lock; their bytes
+        self._final: tuple[list[Message], BaseException | None] | None = None  # guarded
+        self._parked = False  # guarded by _lock; the loop waits for a wake-up
+        self._blocked = False  # guarded by _lock; the worker waits on _room
+        self._room = _thread.allocate_lock()  # released by the loop to unblock the worker
+        self._room.acquire()
+        # Touched only on the loop thread.
         self._waiter: asyncio.Future[None] | None = None
         self._streaming = False
 
     # -- worker side ------------------------------------------------------------------
 
-    def send(self, messages: list[Message]) -> Reply:
-        """Hand ``messages`` to the loop and wait until they were sent (or not).
+    def wait_for_room(self) -> LinkState:
+        """Block while the window is full; return the state once there is room.
+
+        Returns:
+            ``RUNNING`` when the next item may be produced; otherwise why not.
 
         Runs in: the WSGI worker thread.
         """
-        __traceback_hide__ = True
-        if self.state is LinkState.CANCELLED:
-            return Reply.CANCELLED
-        try:
-            self._post(self._deliver, messages, None, False)
-        except RuntimeError:  # the loop is closed: the ASGI call is long gone
-            return Reply.CANCELLED
-        if not wait_released(self._wake, self._loop):
-            return Reply.CANCELLED
-        return self._reply
+        while True:
+            with self._lock:
+                state = self.state
+                if state is not LinkState.RUNNING or (
+                    self._items < WINDOW_ITEMS and self._bytes < WINDOW_BYTES
+                ):
+                    return state
+                self._blocked = True
+            if not wait_released(self._room, self._loop):
+                return LinkState.CANCELLED
+
+    def push(self, messages: list[Message], items: int, size: int) -> LinkState:
+        """Queue ``messages`` (holding ``items`` body items of ``size`` bytes) to send.
+
+        Does not wait: the caller checks :meth:`wait_for_room` before producing more.
+
+        Returns:
+            ``RUNNING`` if queued; otherwise why the messages were dropped.
+
+        Runs in: the WSGI worker thread.
+        """
+        with self._lock:
+            state = self.state
+            if state is not LinkState.RUNNING:
+                return state
+            self._batches.append((messages, items, size))
+            self._items += items
+            self._bytes += size
+            wake, self._parked = self._parked, False
+        if wake:
+            try:
+                self._post(self._wake_loop)
+            except RuntimeError:  # the loop is closed: the ASGI call is long gone
+                return LinkState.CANCELLED
+        return LinkState.RUNNING
 
     def finish(self, messages: list[Message], error: BaseException | None) -> None:
         """Hand over the final messages (or the error to raise) without waiting.
 
         Runs in: the WSGI worker thread, after the request's last application code.
         """
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-            self._post(self._deliver, messages, error, True)
+        with self._lock:
+            self._final = (messages, error)
+            wake, self._parked = self._parked, False
+        if wake:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                self._post(self._wake_loop)
 
     # -- loop side --------------------------------------------------------------------
 
-    def _deliver(self, messages: list[Message], error: BaseException | None, final: bool) -> None:
+    def _wake_loop(self) -> None:
         """Runs in: the loop thread (scheduled by the worker)."""
-        if self.state is LinkState.CANCELLED:
-            if not final:
-                self._answer(Reply.CANCELLED)
-            return
-        self._op = (messages, error, final)
-        self._blocked = not final
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _answer(self, reply: Reply) -> None:
-        self._blocked = False
-        self._reply = reply
-        self._wake.release()
+    def _next(self) -> tuple[list[Message], int, int] | None:
+        """The next batch, :data:`_FINAL` if only the final one is left, or ``None``.
+
+        ``None`` means: nothing yet; ``_waiter`` is set and the worker will wake it.
+
+        Runs in: the loop thread.
+        """
+        with self._lock:
+            if self._batches:
+                return self._batches.popleft()
+            if self._final is not None:
+                return _FINAL
+            self._parked = True
+            self._waiter = self._loop.create_future()
+            return None
+
+    def _sent(self, items: int, size: int) -> None:
+        """Account for a batch that left the window.  Runs in: the loop thread."""
+        with self._lock:
+            self._items -= items
+            self._bytes -= size
+            if self._blocked and (
+                self._items <= WINDOW_ITEMS // 2 and self._bytes <= WINDOW_BYTES // 2
+            ):
+                self._unblock()
+
+    def _unblock(self) -> None:
+        """Let a blocked worker re-check the window.  Caller holds ``_lock``."""
+        if self._blocked:
+            self._blocked = False
+            self._room.release()
 
     async def serve(self, send: Send) -> BaseException | None:
-        """Send every batch the worker posts until its final one.
+        """Send every batch the worker queues, in order, until its final one.
 
         Returns:
             The exception the ASGI call should raise, or ``None``.
@@ -131,45 +195,55 @@ class Link:
         """
         __traceback_hide__ = True
         while True:
-            op = self._op
-            if op is None:
-                self._waiter = self._loop.create_future()
+            batch = self._next()
+            if batch is None:
+                assert self._waiter is not None
                 await self._waiter
-                op = self._op
-                assert op is not None
-            self._op = None
-            messages, error, final = op
-            if final:
-                if await self._send_all(send, messages) is Reply.FAILED:
-                    return self.send_error
-                return error
+                continue
+            if batch is _FINAL:
+                break
             if not self._streaming:
                 self._streaming = True
                 self._on_stream()
-            self._answer(await self._send_all(send, messages))
+            messages, items, size = batch
+            await self._send_all(send, messages)
+            self._sent(items, size)
+        assert self._final is not None
+        messages, error = self._final
+        await self._send_all(send, messages)
+        if self.state is LinkState.FAILED:
+            return self.send_error
+        return error
 
-    async def _send_all(self, send: Send, messages: list[Message]) -> Reply:
+    async def _send_all(self, send: Send, messages: list[Message]) -> None:
         for message in messages:
             if self.state is not LinkState.RUNNING:
-                return Reply.DISCONNECTED
+                return
             try:
                 await send(message)
             except Exception as exc:
                 self.send_error = exc
-                return Reply.FAILED
-        return Reply.SENT
+                self._stop(LinkState.FAILED)
+                return
+
+    def _stop(self, state: LinkState) -> None:
+        """Move out of ``RUNNING`` and release a blocked worker.  Runs in: the loop."""
+        with self._lock:
+            if self.state is LinkState.RUNNING:
+                self.state = state
+            self._unblock()
 
     def disconnected(self) -> None:
         """Record ``http.disconnect``.  Runs in: the loop thread."""
-        if self.state is LinkState.RUNNING:
-            self.state = LinkState.DISCONNECTED
+        self._stop(LinkState.DISCONNECTED)
 
     def cancel(self) -> None:
-        """Stop serving: answer a waiting worker and every later batch with CANCELLED.
+        """Stop serving: release a waiting worker and drop every batch, now and later.
 
         Runs in: the loop thread, when the ASGI call ends abnormally.
         """
-        self.state = LinkState.CANCELLED
-        self._op = None
-        if self._blocked:
-            self._answer(Reply.CANCELLED)
+        with self._lock:
+            self.state = LinkState.CANCELLED
+            self._batches.clear()
+            self._final = None
+            self._unblock()

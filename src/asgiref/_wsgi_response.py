@@ -6,8 +6,9 @@ loop through the request's :class:`~asgiref._wsgi_link.Link`:
 
 * a ``list`` or ``tuple`` body (nothing lazy to run) goes over in **one** hand-off,
   together with the start message and the final empty body;
-* any other iterable is iterated one item at a time, each item sent (and the send
-  completed) before the next is requested, so at most one chunk is in flight;
+* any other iterable is iterated while the response window has room (at most
+  ``WINDOW_ITEMS`` items and ``WINDOW_BYTES`` bytes produced but not yet sent; see
+  :mod:`asgiref._wsgi_link`), ``write()`` data likewise;
 * a ``wsgi.file_wrapper`` result becomes ``http.response.pathsend`` when the server
   offers that extension and the file is a regular file on disk.
 
@@ -22,7 +23,7 @@ from typing import Any, Final
 
 from asgiref._wsgi_errors import ClientDisconnected
 from asgiref._wsgi_filewrapper import FileWrapper, pathsend_path
-from asgiref._wsgi_link import Link, LinkState, Message, Reply
+from asgiref._wsgi_link import Link, LinkState, Message
 
 __all__ = ["ExcInfo", "Response", "as_bytes"]
 
@@ -73,7 +74,6 @@ class Response:
         self.headers: list[tuple[bytes, bytes]] = []
         self._remaining: int | None = None  # Content-Length bytes still allowed
         self.start_sent = False
-        self._broken: BaseException | None = None  # why the response cannot continue
 
     # -- the WSGI callables -----------------------------------------------------------
 
@@ -113,7 +113,11 @@ class Response:
         return self.write
 
     def write(self, data: bytes) -> None:
-        """PEP 3333 ``write``: send ``data`` now, before anything the iterable yields.
+        """PEP 3333 ``write``: queue ``data`` to be sent before anything the iterable yields.
+
+        The data is sent in order, after what was queued before; like an iterable's
+        items it may wait in the response window (blocking while the window is full).
+        A failure to send is raised by a later ``write`` (or ends the iteration).
 
         Raises:
             RuntimeError: ``start_response`` was not called yet.
@@ -125,8 +129,10 @@ class Response:
         if self.status is None:
             raise RuntimeError("write() called before start_response()")
         chunk = as_bytes(data)
-        if chunk and self._remaining != 0 and self._send(self._body(chunk)) is not Reply.SENT:
-            raise ClientDisconnected("the client disconnected")
+        if chunk and self._remaining != 0:
+            link = self._link
+            if self._stopped(link.wait_for_room()) or self._stopped(self._push(chunk)):
+                raise ClientDisconnected("the client disconnected")
 
     # -- messages ---------------------------------------------------------------------
 
@@ -153,20 +159,28 @@ class Response:
         messages.append(_END)
         return messages
 
-    def _send(self, messages: list[Message]) -> Reply:
-        """Send one batch and wait; raise if the response cannot go on."""
+    def _push(self, chunk: bytes) -> LinkState:
+        """Queue one body item (and the start message if not sent yet)."""
+        messages = self._body(chunk)
+        return self._link.push(messages, 1, len(messages[-1]["body"]))
+
+    def _stopped(self, state: LinkState) -> bool:
+        """Whether the response must stop quietly (the client disconnected).
+
+        Raises:
+            BaseException: The server's ``send()`` error, or :class:`ClientDisconnected`
+                when the ASGI call is over.
+        """
         __traceback_hide__ = True
-        if self._broken is not None:
-            raise self._broken
-        reply = self._link.send(messages)
-        if reply is Reply.FAILED:
-            self._broken = error = self._link.send_error
+        if state is LinkState.RUNNING:
+            return False
+        if state is LinkState.DISCONNECTED:
+            return True
+        if state is LinkState.FAILED:
+            error = self._link.send_error
             assert error is not None
             raise error
-        if reply is Reply.CANCELLED:
-            self._broken = ClientDisconnected("the ASGI call was cancelled")
-            raise self._broken
-        return reply
+        raise ClientDisconnected("the ASGI call was cancelled")
 
     # -- the body iterable ------------------------------------------------------------
 
@@ -212,20 +226,18 @@ class Response:
         return messages + self._end()
 
     def _stream(self, result: Iterable[Any]) -> list[Message]:
-        """A lazy iterable: send each item before requesting the next."""
+        """A lazy iterable: request items while the response window has room."""
         __traceback_hide__ = True
         iterator = iter(result)
         link = self._link
         while self._remaining != 0:
-            if link.state is not LinkState.RUNNING:
-                if link.state is LinkState.CANCELLED:
-                    raise ClientDisconnected("the ASGI call was cancelled")
+            if self._stopped(link.wait_for_room()):
                 return []
             try:
                 item = next(iterator)
             except StopIteration:
                 break
-            if self._send(self._body(as_bytes(item))) is Reply.DISCONNECTED:
+            if self._stopped(self._push(as_bytes(item))):
                 return []
         return self._end()
 
