@@ -265,12 +265,14 @@ async def test_value_set_on_the_loop_thread_is_seen_again_back_on_that_thread() 
     local.x = "loop thread"
 
     async def inner() -> Any:
+        local.y = "written by the inner coroutine"
         return local.x
 
     def middle() -> tuple[bool, Any]:
         return hasattr(local, "x"), async_to_sync(inner)()
 
     assert await sync_to_async(middle)() == (False, "loop thread")
+    assert local.y == "written by the inner coroutine"  # flows back like a ContextVar
 
 
 # --- loops that do not record the thread running them (the exact slow path) ---------------
