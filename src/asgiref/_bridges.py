@@ -20,9 +20,15 @@ from contextvars import Context
 from typing import Any
 
 from asgiref import _context, _workers
-from asgiref._calls import Call
 from asgiref._current_thread_executor import CurrentThreadExecutor
-from asgiref._state import BRIDGE, SINGLE_THREAD, THREAD, forget_loop, register_loop
+from asgiref._state import (
+    BRIDGE,
+    SINGLE_THREAD,
+    THREAD,
+    ParentCall,
+    forget_loop,
+    register_loop,
+)
 
 __all__ = ["run_on_fresh_loop", "run_on_parent_loop"]
 
@@ -61,7 +67,7 @@ class _Job:
         self.epoch = epoch
         self.result: Any = None
         self.error: BaseException | None = None
-        self.parent: Call | None = None
+        self.parent: ParentCall | None = None
         self.worker: _workers.Worker | None = None
 
     async def main(self) -> None:
@@ -217,7 +223,9 @@ def _serve_and_finish(job: _Job) -> Any:
     return job.outcome()
 
 
-def run_on_parent_loop(parent: Call, awaitable: Awaitable[Any], exc: BaseException | None) -> Any:
+def run_on_parent_loop(
+    parent: ParentCall, awaitable: Awaitable[Any], exc: BaseException | None
+) -> Any:
     """Row B1: run ``awaitable`` as a task on ``parent.loop`` and block until done.
 
     Runs in: the thread executing ``parent`` (a ``sync_to_async`` call).

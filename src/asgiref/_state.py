@@ -24,7 +24,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 if TYPE_CHECKING:
     from asgiref._calls import Call
@@ -37,12 +37,29 @@ __all__ = [
     "SYNC_THREAD_CALL",
     "THREAD",
     "LoopState",
+    "ParentCall",
     "Scope",
     "SingleThreadRunner",
     "forget_loop",
     "loop_state",
     "register_loop",
 ]
+
+
+class ParentCall(Protocol):
+    """What ``async_to_sync`` needs from the call that makes a loop this thread's parent.
+
+    A ``sync_to_async`` call (``asgiref._calls.Call``) is one; a ``WsgiToAsgi`` request
+    (``asgiref._wsgi_parent.ParentLoop``) is the other.
+    """
+
+    #: The parent loop (row B1 runs the coroutine there).
+    loop: asyncio.AbstractEventLoop
+    #: The task an ``async_to_sync`` call is blocked on; set and cleared by the bridge.
+    inner_task: asyncio.Task[Any] | None
+
+    def running_on_parent(self) -> bool:
+        """Whether the parent loop may be used now (it runs, in this process)."""
 
 
 class Scope(Protocol):
@@ -74,8 +91,8 @@ SINGLE_THREAD: Final[ContextVar[SingleThreadRunner | None]] = ContextVar(
 class _ThreadState(threading.local):
     """Per-thread bridge state.  Runs in: only ever touched by its own thread."""
 
-    #: The innermost ``sync_to_async`` call this thread is executing (parent loop).
-    call: Call | None = None
+    #: The innermost ``sync_to_async`` call (or WSGI request) this thread is executing.
+    call: ParentCall | None = None
     #: The innermost ``async_to_sync`` bridge this thread is blocked in.
     executor: CurrentThreadExecutor | None = None
 

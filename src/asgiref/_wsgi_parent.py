@@ -5,7 +5,8 @@ called by the application ran its coroutine as a task on the server's loop (Tabl
 row B1), next to the loop-bound resources it may use (a Channels layer, a connection
 pool).  Our worker threads are not ``sync_to_async`` workers, so while a request runs
 its thread carries a :class:`ParentLoop` marker in the bridges' per-thread state
-(``asgiref._state.THREAD.call``), which ``async_to_sync`` consults.
+(``asgiref._state.THREAD.call``, typed by the ``ParentCall`` protocol), which
+``async_to_sync`` consults.
 
 The marker provides what ``async_to_sync`` reads from a parent call: ``loop``,
 ``inner_task`` (set by the bridge while its task runs) and ``running_on_parent()``.
@@ -21,7 +22,7 @@ import asyncio
 import os
 from typing import Any
 
-from asgiref._state import THREAD
+from asgiref._state import THREAD, ParentCall
 
 __all__ = ["ParentLoop", "enter", "leave"]
 
@@ -59,16 +60,16 @@ class ParentLoop:
         return self._pid == os.getpid() and self.loop.is_running()
 
 
-def enter(parent: ParentLoop) -> object:
+def enter(parent: ParentLoop) -> ParentCall | None:
     """Mark the current thread; returns the previous marker for :func:`leave`.
 
     Runs in: the request's worker thread.
     """
     previous = THREAD.call
-    THREAD.call = parent  # type: ignore[assignment]  # duck-typed parent call (see module doc)
+    THREAD.call = parent
     return previous
 
 
-def leave(previous: object) -> None:
+def leave(previous: ParentCall | None) -> None:
     """Restore the marker :func:`enter` replaced.  Runs in: the request's worker thread."""
-    THREAD.call = previous  # type: ignore[assignment]  # whatever enter() found there
+    THREAD.call = previous
