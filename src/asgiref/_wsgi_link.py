@@ -37,10 +37,10 @@ from asgiref._wsgi_inbox import inbox_for, wait_released
 __all__ = ["WINDOW_BYTES", "WINDOW_ITEMS", "Link", "LinkState", "Message", "Send"]
 
 #: Most body items the application may have produced that were not sent yet.
-WINDOW_ITEMS: Final = 8
+WINDOW_ITEMS: Final = 10
 #: Most body bytes the application may have produced that were not sent yet (one
 #: more item may exceed it: the window is checked before an item is requested).
-WINDOW_BYTES: Final = 512 * 1024
+WINDOW_BYTES: Final = 640 * 1024
 
 Message = dict[str, Any]
 Send = Callable[[Message], Awaitable[None]]
@@ -79,6 +79,7 @@ class Link:
         self._final: tuple[list[Message], BaseException | None] | None = None  # guarded
         self._parked = False  # guarded by _lock; the loop waits for a wake-up
         self._blocked = False  # guarded by _lock; the worker waits on _room
+        self.full = False  # written by the worker under _lock: its last push filled the window
         self._room = _thread.allocate_lock()  # released by the loop to unblock the worker
         self._room.acquire()
         # Touched only on the loop thread.
@@ -90,11 +91,16 @@ class Link:
     def wait_for_room(self) -> LinkState:
         """Block while the window is full; return the state once there is room.
 
+        Cheap when :attr:`full` is false (the last :meth:`push` left room, and only
+        this thread adds to the window): then it only reads :attr:`state`.
+
         Returns:
             ``RUNNING`` when the next item may be produced; otherwise why not.
 
         Runs in: the WSGI worker thread.
         """
+        if not self.full:
+            return self.state
         while True:
             with self._lock:
                 state = self.state
@@ -123,6 +129,7 @@ class Link:
             self._batches.append((messages, items, size))
             self._items += items
             self._bytes += size
+            self.full = self._items >= WINDOW_ITEMS or self._bytes >= WINDOW_BYTES
             wake, self._parked = self._parked, False
         if wake:
             try:
@@ -151,14 +158,23 @@ class Link:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _next(self) -> tuple[list[Message], int, int] | None:
-        """The next batch, :data:`_FINAL` if only the final one is left, or ``None``.
+    def _next(self, items: int, size: int) -> tuple[list[Message], int, int] | None:
+        """Account for the batch just sent (``items``, ``size``); take the next one.
 
-        ``None`` means: nothing yet; ``_waiter`` is set and the worker will wake it.
+        Returns:
+            The next batch, :data:`_FINAL` if only the final one is left, or ``None``:
+            nothing yet; ``_waiter`` is set and the worker will wake it.
 
         Runs in: the loop thread.
         """
         with self._lock:
+            if items:
+                self._items -= items
+                self._bytes -= size
+                if self._blocked and (
+                    self._items <= WINDOW_ITEMS // 2 and self._bytes <= WINDOW_BYTES // 2
+                ):
+                    self._unblock()
             if self._batches:
                 return self._batches.popleft()
             if self._final is not None:
@@ -166,16 +182,6 @@ class Link:
             self._parked = True
             self._waiter = self._loop.create_future()
             return None
-
-    def _sent(self, items: int, size: int) -> None:
-        """Account for a batch that left the window.  Runs in: the loop thread."""
-        with self._lock:
-            self._items -= items
-            self._bytes -= size
-            if self._blocked and (
-                self._items <= WINDOW_ITEMS // 2 and self._bytes <= WINDOW_BYTES // 2
-            ):
-                self._unblock()
 
     def _unblock(self) -> None:
         """Let a blocked worker re-check the window.  Caller holds ``_lock``."""
@@ -194,8 +200,10 @@ class Link:
         Cancellation: the caller must call :meth:`cancel`, which releases the worker.
         """
         __traceback_hide__ = True
+        items = size = 0  # of the batch just sent
         while True:
-            batch = self._next()
+            batch = self._next(items, size)
+            items = size = 0
             if batch is None:
                 assert self._waiter is not None
                 await self._waiter
@@ -207,7 +215,6 @@ class Link:
                 self._on_stream()
             messages, items, size = batch
             await self._send_all(send, messages)
-            self._sent(items, size)
         assert self._final is not None
         messages, error = self._final
         await self._send_all(send, messages)
