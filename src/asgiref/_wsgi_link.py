@@ -214,7 +214,15 @@ class Link:
                 self._streaming = True
                 self._on_stream()
             messages, items, size = batch
-            await self._send_all(send, messages)
+            for message in messages:  # _send_all(), inlined: this runs once per item
+                if self.state is not LinkState.RUNNING:
+                    break
+                try:
+                    await send(message)
+                except Exception as exc:
+                    self.send_error = exc
+                    self._stop(LinkState.FAILED)
+                    break
         assert self._final is not None
         messages, error = self._final
         await self._send_all(send, messages)

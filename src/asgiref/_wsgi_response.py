@@ -150,8 +150,11 @@ class Response:
             if len(chunk) > remaining:
                 chunk = chunk[:remaining]
             self._remaining = remaining - len(chunk)
+        message = {"type": "http.response.body", "body": chunk, "more_body": True}
+        if self.start_sent:
+            return [message]
         messages = self._start()
-        messages.append({"type": "http.response.body", "body": chunk, "more_body": True})
+        messages.append(message)
         return messages
 
     def _end(self) -> list[Message]:
@@ -230,14 +233,17 @@ class Response:
         __traceback_hide__ = True
         iterator = iter(result)
         link = self._link
+        running = LinkState.RUNNING
         while self._remaining != 0:
-            if self._stopped(link.wait_for_room()):
+            state = link.wait_for_room() if link.full else link.state
+            if state is not running and self._stopped(state):
                 return []
             try:
                 item = next(iterator)
             except StopIteration:
                 break
-            if self._stopped(self._push(as_bytes(item))):
+            state = self._push(item if type(item) is bytes else as_bytes(item))
+            if state is not running and self._stopped(state):
                 return []
         return self._end()
 
