@@ -28,6 +28,10 @@ variable.  For every generated tree, started from plain sync code and from
 
 * every context variable set anywhere in the tree is visible to the outermost caller
   afterwards (§2.6), with the very object that was set.
+
+asgiref 3.13.0 passes this except for trees where a sync node calls ``async_to_sync``
+after a ``force_new_loop`` call that sent thread-sensitive work back to it (D35: asgiref
+then runs the coroutine on a fresh loop instead of the parent loop).
 """
 
 from __future__ import annotations

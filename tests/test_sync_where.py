@@ -1,8 +1,8 @@
 """Where does code run? Conformance tests for contract §2.3-§2.5 (Tables A, B, C).
 
 Every test names the table row it checks.  Tests of a deliberate difference from
-asgiref 3.13.0 carry the D-id of contract §14 in their name (``test_d18_...``,
-``test_d19_...``); asgiref 3.13.0 fails those on purpose.
+asgiref 3.13.0 carry their D-id in their name (``test_D18_...``, ``test_D19_...`` from
+contract §14, and ``test_D35_...``, added by this team); asgiref 3.13.0 fails those.
 
 Threads are compared by identity (``threading.current_thread()`` objects kept alive
 by the test), loops by identity (loop objects kept alive by the test), so identifier
@@ -169,7 +169,7 @@ def test_a1_task_outliving_its_bridge_uses_the_enclosing_bridge_still_blocked_on
     assert late_thread is here()
 
 
-def test_d18_task_outliving_every_bridge_on_its_thread_falls_through_to_process_wide_thread() -> (
+def test_D18_task_outliving_every_bridge_on_its_thread_falls_through_to_process_wide_thread() -> (
     None
 ):
     """D18: asgiref 3.13.0 raises "CurrentThreadExecutor already quit or is broken" here."""
@@ -199,7 +199,7 @@ def test_d18_task_outliving_every_bridge_on_its_thread_falls_through_to_process_
     assert late_thread is wide
 
 
-def test_d18_task_outliving_its_bridge_in_a_thread_sensitive_context_uses_that_context() -> None:
+def test_D18_task_outliving_its_bridge_in_a_thread_sensitive_context_uses_that_context() -> None:
     """D18: asgiref 3.13.0 raises "CurrentThreadExecutor already quit or is broken" here."""
 
     async def main() -> tuple[threading.Thread, threading.Thread, threading.Thread]:
@@ -584,7 +584,7 @@ def test_b1_tasks_created_by_the_coroutine_live_on_after_the_call_returns() -> N
     assert asyncio.run(main()) == "child finished"
 
 
-def test_d19_stopped_but_open_parent_loop_is_not_used_and_the_call_does_not_hang() -> None:
+def test_D19_stopped_but_open_parent_loop_is_not_used_and_the_call_does_not_hang() -> None:
     """D19: asgiref 3.13.0 hands the coroutine to the stopped parent loop and hangs."""
     proceed = threading.Event()
     finished = threading.Event()
@@ -627,7 +627,7 @@ def test_d19_stopped_but_open_parent_loop_is_not_used_and_the_call_does_not_hang
         loop.close()
 
 
-def test_d19_thread_that_left_its_sync_to_async_call_has_no_parent_loop() -> None:
+def test_D19_thread_that_left_its_sync_to_async_call_has_no_parent_loop() -> None:
     """D19: a thread is no longer a parent-loop thread once its ``sync_to_async`` call ended.
 
     The default executor's only thread runs a ``sync_to_async`` call, then plain
@@ -869,13 +869,12 @@ def test_c6_sync_code_run_by_sync_to_async_calls_async_to_sync_with_force_new_lo
     asyncio.run(program())
 
 
-def test_b1_parent_loop_is_used_again_after_a_force_new_loop_call_that_used_this_thread() -> None:
-    """Row B1 still applies after a ``force_new_loop`` bridge that used this thread.
+def test_D35_parent_loop_is_used_again_after_a_force_new_loop_call_that_used_this_thread() -> None:
+    """D35: row B1 still applies after a ``force_new_loop`` bridge that used this thread.
 
     The ``force_new_loop`` coroutine sent thread-sensitive work back to this thread; the
     thread is still inside its ``sync_to_async`` call, so the parent loop is used.
-    asgiref 3.13.0 fails this: it runs the second coroutine on a fresh loop instead of the
-    parent loop (no D-row yet; reported to the lead).
+    asgiref 3.13.0 runs the second coroutine on a fresh loop instead of the parent loop.
     """
 
     async def uses_caller_thread() -> None:
