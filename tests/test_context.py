@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextvars
+import gc
 import threading
+import weakref
 
 from asgiref import _context
+from asgiref.local import Local
 
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("test_context_var")
 
@@ -18,48 +21,76 @@ def _in_thread(target: object) -> None:
     assert not thread.is_alive()
 
 
-def test_a_fresh_context_has_no_epoch() -> None:
-    assert contextvars.Context().run(_context.current_epoch) is None
+def test_a_fresh_context_has_no_home() -> None:
+    assert contextvars.Context().run(_context.owns_values) is False
 
 
-def test_claim_home_is_stable_within_one_thread_and_context() -> None:
-    def claim_twice() -> tuple[object, object, object | None]:
-        return _context.claim_home(), _context.claim_home(), _context.current_epoch()
+def test_claim_home_makes_this_thread_the_home_and_is_idempotent() -> None:
+    def claim_twice() -> tuple[bool, bool]:
+        _context.claim_home()
+        first = _context.owns_values()
+        _context.claim_home()
+        return first, _context.owns_values()
 
-    first, second, current = contextvars.Context().run(claim_twice)
-    assert first is second is current
+    assert contextvars.Context().run(claim_twice) == (True, True)
 
 
-def test_a_copied_context_in_a_foreign_thread_sees_no_epoch_and_claims_a_new_one() -> None:
-    def owner() -> tuple[object, contextvars.Context]:
-        return _context.claim_home(), contextvars.copy_context()
+def test_a_foreign_thread_running_a_copy_forgets_the_inherited_values_when_it_claims() -> None:
+    local = Local()
 
-    epoch, copied = contextvars.Context().run(owner)
-    seen: list[object | None] = []
+    def owner() -> contextvars.Context:
+        local.x = "owner's"
+        return contextvars.copy_context()
+
+    original = contextvars.Context()
+    copied = original.run(owner)
+    seen: list[object] = []
 
     def foreign() -> None:
-        seen.append(copied.run(_context.current_epoch))
-        seen.append(copied.run(_context.claim_home))
+        seen.append(copied.run(_context.owns_values))
+        seen.append(copied.run(hasattr, local, "x"))
+        copied.run(_context.claim_home)
+        seen.append(copied.run(_context.owns_values))
+        seen.append(copied.run(hasattr, local, "x"))
 
     _in_thread(foreign)
-    assert seen[0] is None
-    assert seen[1] is not None
-    assert seen[1] is not epoch
+    assert seen == [False, False, True, False]
+    assert original.run(getattr, local, "x") == "owner's"
+    assert copied.run(_context.owns_values) is False  # its home is the foreign thread now
 
 
-def test_adopt_keeps_the_epoch_on_the_worker_thread() -> None:
-    def caller() -> tuple[contextvars.Context, object]:
+def test_adopt_makes_the_worker_the_home_and_restore_gives_it_back() -> None:
+    local = Local()
+
+    def caller() -> contextvars.Context:
+        local.x = "caller's"
         return _context.capture()
 
-    copied, epoch = contextvars.Context().run(caller)
-    seen: list[object | None] = []
+    copied = contextvars.Context().run(caller)
+    seen: list[object] = []
 
     def worker() -> None:
-        copied.run(_context.adopt, epoch)
-        seen.append(copied.run(_context.current_epoch))
+        token = copied.run(_context.adopt)
+        seen.append(copied.run(getattr, local, "x"))
+        copied.run(_context.restore, token)
+        seen.append(copied.run(_context.owns_values))
 
     _in_thread(worker)
-    assert seen == [epoch]
+    assert seen == ["caller's", False]
+    assert copied.run(_context.owns_values) is True  # the home is the caller's thread again
+
+
+def test_a_dead_local_is_no_longer_tracked() -> None:
+    gc.collect()
+    before = len(_context._TRACKED)
+    local = Local()
+    local.x = 1
+    assert len(_context._TRACKED) == before + 1
+    ref = weakref.ref(local)
+    del local
+    gc.collect()
+    assert ref() is None
+    assert len(_context._TRACKED) == before
 
 
 def test_write_back_copies_changed_values_by_identity_but_never_the_home() -> None:
@@ -73,17 +104,16 @@ def test_write_back_copies_changed_values_by_identity_but_never_the_home() -> No
 
     def caller() -> None:
         VAR.set("before")
-        copied, epoch = _context.capture()
-        home_before = _context.current_epoch()
+        copied = _context.capture()
 
         def worker() -> None:
-            copied.run(_context.adopt, epoch)
+            copied.run(_context.adopt)
             copied.run(VAR.set, "after")
 
         _in_thread(worker)
         _context.write_back(copied)
         assert VAR.get() == "after"
-        assert _context.current_epoch() is home_before
+        assert _context.owns_values()  # the home itself was not copied back
         loud_var: contextvars.ContextVar[Loud] = contextvars.ContextVar("loud")
         loud_var.set(Loud())
         _context.write_back(contextvars.copy_context())
@@ -94,7 +124,7 @@ def test_write_back_copies_changed_values_by_identity_but_never_the_home() -> No
 def test_write_back_keeps_the_callers_value_when_the_worker_reset_it() -> None:
     def caller() -> None:
         VAR.set("mine")
-        copied, _ = _context.capture()
+        copied = _context.capture()
 
         def worker() -> None:
             token = VAR.set("temporary")

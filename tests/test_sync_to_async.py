@@ -393,6 +393,42 @@ async def test_user_context_carries_its_default_local_values_to_the_worker() -> 
     assert await sync_to_async(has_value, context=contextvars.Context())() is False
 
 
+@pytest.mark.asyncio
+async def test_user_context_stays_readable_by_the_caller_after_the_call() -> None:
+    local = Local()
+    ctx = contextvars.copy_context()
+    ctx.run(setattr, local, "before", "set on the loop")
+
+    def write() -> None:
+        local.during = "set by the worker"
+        del local.before
+
+    await sync_to_async(write, context=ctx)()
+    assert ctx.run(getattr, local, "during") == "set by the worker"
+    assert ctx.run(hasattr, local, "before") is False
+    ctx.run(setattr, local, "after", "set on the loop again")
+    assert ctx.run(getattr, local, "after") == "set on the loop again"
+
+
+@pytest.mark.asyncio
+async def test_user_context_owned_by_another_thread_shows_its_values_to_nobody() -> None:
+    local = Local()
+
+    def make_context() -> contextvars.Context:
+        local.x = "the other thread's"
+        return contextvars.copy_context()
+
+    ctx = await asyncio.to_thread(contextvars.Context().run, make_context)
+
+    def read_then_write() -> tuple[bool, str]:
+        seen = hasattr(local, "x")
+        local.x = "the worker's"
+        return seen, local.x
+
+    assert await sync_to_async(read_then_write, context=ctx)() == (False, "the worker's")
+    assert ctx.run(hasattr, local, "x") is False  # its home is the worker's thread now
+
+
 # -- exceptions (§2.7) ---------------------------------------------------------------
 
 

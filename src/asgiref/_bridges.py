@@ -44,7 +44,6 @@ class _Job:
         "awaitable",
         "bridge",
         "ctx",
-        "epoch",
         "error",
         "exc",
         "parent",
@@ -58,13 +57,11 @@ class _Job:
         exc: BaseException | None,
         bridge: CurrentThreadExecutor,
         ctx: Context,
-        epoch: object,
     ) -> None:
         self.awaitable = awaitable
         self.exc = exc
         self.bridge = bridge
         self.ctx = ctx
-        self.epoch = epoch
         self.result: Any = None
         self.error: BaseException | None = None
         self.parent: ParentCall | None = None
@@ -79,7 +76,7 @@ class _Job:
         Runs in: the loop's thread, inside ``ctx``.
         """
         __traceback_hide__ = True  # R11: Django's debug page hides this frame
-        _context.adopt(self.epoch)
+        _context.adopt()  # a copy: its home never travels back, nothing to restore
         token = BRIDGE.set(self.bridge)  # reset below, so never written back
         try:
             if self.exc is None:
@@ -202,8 +199,7 @@ async def _shutdown_loop(loop: asyncio.AbstractEventLoop) -> None:
 def _prepare(awaitable: Awaitable[Any], exc: BaseException | None) -> _Job:
     """Create the bridge and the job for this call.  Runs in: the calling sync thread."""
     bridge = CurrentThreadExecutor(THREAD.executor)
-    ctx, epoch = _context.capture()
-    return _Job(awaitable, exc, bridge, ctx, epoch)
+    return _Job(awaitable, exc, bridge, _context.capture())
 
 
 def _serve_and_finish(job: _Job) -> Any:

@@ -31,11 +31,25 @@ from asgiref._state import SYNC_THREAD_CALL, THREAD
 if TYPE_CHECKING:
     from asgiref._sync_to_async import SyncToAsync
 
-__all__ = ["Call", "CallState", "ExcInfo"]
+__all__ = ["Call", "CallState", "ExcInfo", "Handoff"]
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 
 _transition_lock: Final = threading.Lock()
+
+
+class Handoff(enum.Enum):
+    """How a worker takes over the ``Local`` values of the context it runs in.
+
+    See :mod:`asgiref._context`.
+    """
+
+    #: A bridge's copy of the caller's context: adopt it; the copy is thrown away.
+    COPY = "copy"
+    #: The user's ``context=``, whose home is the caller: adopt it, then give it back.
+    IN_PLACE = "in place"
+    #: The user's ``context=``, whose values the caller cannot see either: leave it.
+    NONE = "none"
 
 
 class CallState(enum.Enum):
@@ -56,16 +70,16 @@ class Call:
         exc_info: ``sys.exc_info()`` of the caller, made current around ``func``.
         child: ``functools.partial(wrapper.func, *args, **kwargs)``.
         ctx: The context to run in (a copy, or the user's ``context=``).
-        epoch: The ``asgiref._context`` epoch to adopt, ``None`` for a user context.
+        handoff: How the worker takes over ``ctx``'s ``Local`` values.
     """
 
     __slots__ = (
         "child",
         "ctx",
-        "epoch",
         "error",
         "exc_info",
         "generation",
+        "handoff",
         "inner_task",
         "loop",
         "on_sync_thread",
@@ -83,14 +97,14 @@ class Call:
         exc_info: ExcInfo,
         child: partial[Any],
         ctx: Context,
-        epoch: object | None,
+        handoff: Handoff,
     ) -> None:
         self.wrapper = wrapper
         self.loop = loop
         self.exc_info = exc_info
         self.child = child
         self.ctx = ctx
-        self.epoch = epoch
+        self.handoff = handoff
         self.task = asyncio.current_task(loop)
         self.generation = _workers.generation()
         self.state = CallState.QUEUED
@@ -127,8 +141,8 @@ class Call:
     def _invoke(self) -> Any:
         """Runs in: the worker thread, inside ``ctx``."""
         __traceback_hide__ = True  # R11: Django's debug page hides this frame
-        if self.epoch is not None:
-            _context.adopt(self.epoch)
+        handoff = self.handoff
+        home = None if handoff is Handoff.NONE else _context.adopt()
         thread = THREAD
         previous = thread.call
         thread.call = self
@@ -141,6 +155,8 @@ class Call:
             thread.call = previous
             if token is not None:
                 SYNC_THREAD_CALL.reset(token)
+            if home is not None and handoff is Handoff.IN_PLACE:
+                _context.restore(home)
 
     def call_child(self, child: Callable[[], Any]) -> Any:
         """Call ``child()`` with the caller's active exception made current.

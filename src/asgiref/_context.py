@@ -1,27 +1,34 @@
 """Which thread may read a context's default-``Local`` values, and the context hand-off.
 
-A default ``Local`` keeps its values in the current :mod:`contextvars` context, but
-asgiref's contract says those values are *thread-bound*: a plain ``threading.Thread``,
-``asyncio.to_thread`` or ``run_in_executor`` that runs a *copy* of the writer's context
-must not see them.  Only this package's bridges carry them across threads.
+A default ``Local`` keeps its values in the current :mod:`contextvars` context (one
+context variable per attribute name, holding the raw value), but asgiref's contract
+says those values are *thread-bound*: a plain ``threading.Thread``,
+``asyncio.to_thread`` or ``run_in_executor`` that runs a *copy* of the writer's
+context must not see them.  Only this package's bridges carry them across threads.
 
-The mechanism is one context variable, ``_HOME``, holding a *home*: the tuple
-``(epoch, thread_ident)``.
+The mechanism is one context variable, ``_HOME``: the identifier of the thread that
+owns the current context's ``Local`` values (:data:`NOBODY` before anyone wrote).
 
-* ``Local`` values are tagged with the epoch of the home that was current when they
-  were written, and are visible only when the current context's home has the same
-  epoch **and** names the current thread.
-* A foreign thread running a copy of the context sees a home that names another
-  thread, so it sees nothing.  If it writes, it claims a fresh epoch, so the values
-  it inherited stay invisible to it.
-* A bridge hands the context to its worker: :func:`capture` (caller side) makes sure
-  the caller has a home and copies the context; :func:`adopt` (worker side, inside
-  that copy) re-homes the copy onto the worker thread, *keeping the epoch*, so the
-  worker sees the caller's values.  :func:`write_back` (caller side) copies the
-  worker's changes back, except the home itself.
+* ``Local`` values are visible only while the current context's home is the current
+  thread.  A foreign thread running a copy of the context sees a home that names
+  another thread, so it sees nothing.
+* Before a ``Local`` write, :func:`claim_home` makes the current thread the home.
+  When the context came from another thread, it first *forgets* the values it
+  inherited (writes :data:`DELETED` into every default-``Local`` variable that has a
+  value here, see :func:`track`), so they stay invisible after the claim.  This copy
+  is the only place that ever happens: its writes never reach the original context.
+* A bridge hands the context to its worker: :func:`capture` (caller side) claims the
+  home and copies the context; :func:`adopt` (worker side, inside that copy) makes
+  the worker thread the copy's home, so the worker sees the caller's values.
+  :func:`write_back` (caller side) copies the worker's changes back, except the home
+  itself.  A user-supplied context that the worker runs in place gets its home back
+  with :func:`restore` afterwards.
 
-Guarantees: every function here is cheap (a few context-variable operations) and
-thread-safe, because each touches only the calling thread's current context.
+Guarantees: every function here is cheap (a few context-variable operations) except
+the forgetting in :func:`claim_home`, which is linear in the number of live ``Local``
+names and happens only in a context that reached a foreign thread outside the
+bridges.  Each function touches only the calling thread's current context, plus
+:data:`_TRACKED` under :data:`_TRACKED_LOCK`, so they are thread-safe.
 
 This code assumes: thread identifiers are not reused while a context copied from a
 dead thread is still being run somewhere else (a documented, practically
@@ -31,83 +38,122 @@ unreachable corner).
 from __future__ import annotations
 
 import contextvars
+import threading
+import weakref
 from threading import get_ident
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["Epoch", "Home", "adopt", "capture", "claim_home", "current_epoch", "write_back"]
+__all__ = [
+    "DELETED",
+    "NOBODY",
+    "adopt",
+    "capture",
+    "claim_home",
+    "owns_values",
+    "restore",
+    "track",
+    "write_back",
+]
 
-#: ``(epoch, thread_ident)``; the epoch is an identity token (an :class:`Epoch`).
-Home = tuple[object, int]
+#: The home of a context where no ``Local`` value was ever written (no thread has it).
+NOBODY: Final = -1
+
+#: The value of a default-``Local`` variable that holds no value (deleted or forgotten).
+DELETED: Final = object()
+
+_HOME: Final[contextvars.ContextVar[int]] = contextvars.ContextVar("asgiref.home", default=NOBODY)
+
+_Registry = dict[str, contextvars.ContextVar[Any]]
+
+#: Every live default ``Local`` -> its registry (name -> variable).  Weak keys: a
+#: registry goes away with its ``Local``.  Guarded by ``_TRACKED_LOCK`` (the
+#: mapping, not the registries, which only ever gain entries).
+_TRACKED: Final[weakref.WeakKeyDictionary[object, _Registry]] = weakref.WeakKeyDictionary()
+_TRACKED_LOCK: Final = threading.Lock()
 
 
-class Epoch:
-    """An epoch: an identity token that also remembers the thread that claimed it.
+def track(owner: object, registry: _Registry) -> None:
+    """Remember ``registry`` so that :func:`claim_home` can forget its values.
 
-    Only identity matters for the home rule.  ``origin`` lets a reader on the claiming
-    thread (by far the common case) recognise its own values without reading the home:
-    ``asgiref._local`` tags values with their epoch and treats ``epoch.origin ==
-    get_ident()`` as visible.  That agrees with the home rule except when a context
-    holding values written on thread *T* reaches *T* again outside the bridges (for
-    example a copy that a foreign thread wrote to, run on *T* once more): there *T*
-    still sees the values it wrote itself.
-    """
-
-    __slots__ = ("origin",)
-
-    def __init__(self, origin: int) -> None:
-        self.origin: Final = origin
-
-
-_HOME: Final[contextvars.ContextVar[Home]] = contextvars.ContextVar("asgiref.home")
-
-
-def current_epoch() -> object | None:
-    """Return the epoch whose ``Local`` values this thread may read, or ``None``.
+    Args:
+        owner: The ``Local`` that owns ``registry``; the entry lives as long as it does.
+        registry: Its name -> context variable mapping.
 
     Runs in: any thread.
     """
-    home = _HOME.get(None)
-    if home is None or home[1] != get_ident():
-        return None
-    return home[0]
+    with _TRACKED_LOCK:
+        _TRACKED[owner] = registry
 
 
-def claim_home() -> object:
-    """Return the current epoch, claiming a fresh home first if the context has none here.
+def _forget_inherited() -> None:
+    """Write :data:`DELETED` into every tracked variable that has a value here.
 
-    Called before writing a default-``Local`` value.  Claiming a fresh epoch hides
-    every value the context inherited from another thread.
+    Runs in: any thread; changes only the current context.
+    """
+    with _TRACKED_LOCK:
+        registries = list(_TRACKED.values())
+    deleted = DELETED
+    for registry in registries:
+        for var in list(registry.values()):
+            if var.get() is not deleted:
+                var.set(deleted)
+
+
+def owns_values() -> bool:
+    """Tell whether this thread may read the current context's ``Local`` values.
+
+    Runs in: any thread.
+    """
+    return _HOME.get() == get_ident()
+
+
+def claim_home() -> None:
+    """Make this thread the home of the current context, forgetting foreign values.
+
+    Called before writing a default-``Local`` value and by :func:`capture`.  A
+    context whose home names another thread forgets the values it inherited first.
 
     Runs in: any thread; changes only the current context.
     """
     ident = get_ident()
-    home = _HOME.get(None)
-    if home is not None and home[1] == ident:
-        return home[0]
-    epoch = Epoch(ident)
-    _HOME.set((epoch, ident))
-    return epoch
+    home = _HOME.get()
+    if home == ident:
+        return
+    if home != NOBODY:
+        _forget_inherited()
+    _HOME.set(ident)
 
 
-def capture() -> tuple[contextvars.Context, object]:
-    """Copy the caller's context for a bridge hop, with the epoch the worker must adopt.
+def capture() -> contextvars.Context:
+    """Copy the caller's context for a bridge hop; the worker must :func:`adopt` it.
 
     Runs in: the calling thread, in the caller's context.
 
     Returns:
-        The copied context and the epoch to pass to :func:`adopt` inside it.
+        The copied context.
     """
-    epoch = claim_home()
-    return contextvars.copy_context(), epoch
+    claim_home()
+    return contextvars.copy_context()
 
 
-def adopt(epoch: object) -> None:
-    """Re-home the current context (a bridge's copy) onto this thread, keeping ``epoch``.
+def adopt() -> contextvars.Token[int]:
+    """Make this thread the home of the current context (a bridge's copy), keeping its values.
 
-    Runs in: the worker thread, inside the copied context (``ctx.run(adopt, epoch)``
+    Runs in: the worker thread, inside the handed-over context (``ctx.run(adopt)``
     or at the start of the function run in it).
+
+    Returns:
+        The token that :func:`restore` takes to give the home back.
     """
-    _HOME.set((epoch, get_ident()))
+    return _HOME.set(get_ident())
+
+
+def restore(token: contextvars.Token[int]) -> None:
+    """Undo :func:`adopt` in a context that outlives the hop (the user's own context).
+
+    Runs in: the worker thread, inside the same context as the :func:`adopt` call.
+    """
+    _HOME.reset(token)
 
 
 def write_back(source: contextvars.Context) -> None:

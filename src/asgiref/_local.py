@@ -4,23 +4,22 @@ Storage model
 -------------
 A ``Local`` keeps a *registry*: one :class:`contextvars.ContextVar` per attribute name
 (created on the first write of that name, never removed; names are few in practice).
-The value of such a variable is a *cell* ``(tag, value)``; ``del`` writes the
-never-visible cell ``_UNSET``.  Writing replaces the cell with ``ContextVar.set``, so
-tasks and copied contexts never see each other's later writes, and a bridge propagates
-a change (a deletion too) like any other context variable.  Reading checks the tag:
 
-* **Default** (``Local()``): the tag is the *epoch* of the context's home (see
-  :mod:`asgiref._context`).  A cell is visible when the current home is ``(tag, this
-  thread)`` (the rule), which the fast path shortcuts to "this thread claimed the tag"
-  (``tag.origin``; the two differ only for a context that travelled between threads
-  outside the bridges, see :class:`asgiref._context.Epoch`).  A foreign thread running
-  a copy of the context sees nothing; the bridges hand values over by re-homing their
-  copy (:func:`asgiref._context.adopt`) and copying changes back
-  (:func:`asgiref._context.write_back`).
+* **Default** (``Local()``): the variable holds the raw value, or
+  :data:`asgiref._context.DELETED` (its default, and what ``del`` writes: a deletion
+  must be a write, so that it propagates like any change).  Writing uses
+  ``ContextVar.set``, so tasks and copied contexts never see each other's later writes,
+  and a bridge propagates a change like any other context variable.  A value is
+  visible only while the context's *home* is the calling thread (see
+  :mod:`asgiref._context`): a foreign thread running a copy of the context sees
+  nothing, and forgets the inherited values when it writes; the bridges hand values
+  over by re-homing their copy (:func:`asgiref._context.adopt`) and copying changes
+  back (:func:`asgiref._context.write_back`).
 * **Thread-critical** (``Local(thread_critical=True)``): with no running event loop in
   the thread, a :class:`threading.local` (its per-thread ``__dict__`` holds the values);
-  with a running loop, cells tagged with that loop, visible only while it runs in the
-  calling thread.  The two storages are separate.
+  with a running loop, the registry's variables hold *cells* ``(loop, value)``,
+  visible only while that loop runs in the calling thread.  The two storages are
+  separate.
 
 Guarantees: a registry only ever gains entries (``dict.setdefault``, atomic also on
 free-threaded builds); cells are immutable; contexts and ``threading.local`` dicts
@@ -42,7 +41,7 @@ from asyncio import _get_running_loop
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Final, NoReturn, final
 
-from asgiref._context import _HOME, claim_home
+from asgiref._context import _HOME, DELETED, claim_home, track
 
 __all__ = ["Local"]
 
@@ -50,53 +49,53 @@ __all__ = ["Local"]
 #: 3.13 rejects it (its internal storage name), and so do we, for compatibility.
 _RESERVED: Final = "_data"
 
-#: ``(tag, value)``: the tag is a home epoch (default) or an event loop (thread-critical).
+#: A thread-critical cell ``(loop, value)``: the loop that ran when it was written.
 _Cell = tuple[Any, Any]
 
-#: A registry: attribute name -> the variable holding that name's cells.
-_Registry = dict[str, contextvars.ContextVar[_Cell]]
+#: A registry: attribute name -> the variable holding that name's values or cells.
+_Registry = dict[str, contextvars.ContextVar[Any]]
 
-#: "No value": the value of :data:`_UNSET`, and ``_tc_cell``'s answer for a missing name.
-_DELETED: Final = object()
+#: "No value": a default variable's default, the value of :data:`_UNSET`, and
+#: ``_tc_cell``'s answer for a missing name.
+_DELETED: Final = DELETED
 
 
 class _NeverVisible:
-    """The tag of :data:`_UNSET`: neither a home epoch nor a running loop.
+    """The tag of :data:`_UNSET`: never a running loop.
 
-    It has the attributes the fast paths read (an epoch's ``origin``, a loop's
-    ``_thread_id``), with values that never match a thread, so those paths need not
-    raise and catch an ``AttributeError`` for a name without a visible cell.
+    It has the attribute the 3.11 fast path reads (a loop's ``_thread_id``), with a
+    value that never matches a thread, so that path need not raise and catch an
+    ``AttributeError`` for a name without a cell.
     """
 
     __slots__ = ()
-    origin: Final = -1
     _thread_id: Final = None
 
 
-#: What a variable reads as where it was never set, and what ``del`` writes: never
-#: visible.  (A deletion must be a write, so that it propagates like any change.)
+#: What a thread-critical variable reads as where it was never set, and what ``del``
+#: writes: never visible.
 _UNSET: Final = (_NeverVisible(), _DELETED)
 
-#: Stands in for a name's variable before its first write while a loop ran.
+#: Stands in for a name's thread-critical variable before its first loop-mode write.
 _NO_VAR: Final[contextvars.ContextVar[_Cell]] = contextvars.ContextVar(
     "asgiref.local.Local.<unset>", default=_UNSET
 )
-
-#: What ``_HOME`` reads as before a home is claimed: never equal to a cell's epoch.
-_NO_HOME: Final = (object(), -1)
 
 #: ``_tc_cell``'s "no loop runs here" marker.
 _SYNC: Final = object()
 
 _home_get: Final = _HOME.get
 _object_getattribute: Final = object.__getattribute__
+_object_setattr: Final = object.__setattr__
 
 #: On Python 3.11, ``asyncio._get_running_loop()`` makes a ``getpid()`` system call
 #: whenever a loop is running (~150 ns, more than the rest of a ``Local`` read).  There
-#: the fast path reads the loop's own record of the thread running it instead:
-#: ``asyncio.BaseEventLoop`` sets ``_thread_id`` for exactly as long as ``run_forever``
-#: runs.  Loops without that attribute take the exact slow path, and so does every loop
-#: in a child process forked while a loop ran (see :func:`_after_fork_in_child`).
+#: a thread-critical ``Local`` that holds loop-mode values switches to
+#: :class:`_LoopAwareLocal311`, whose fast path reads the loop's own record of the
+#: thread running it instead: ``asyncio.BaseEventLoop`` sets ``_thread_id`` for
+#: exactly as long as ``run_forever`` runs.  Loops without that attribute take the
+#: exact slow path, and so does every loop in a child process forked while a loop ran
+#: (see :func:`_after_fork_in_child`).
 _OLD_RUNNING_LOOP = sys.version_info < (3, 12)
 
 
@@ -143,16 +142,16 @@ def _reserved(name: str) -> NoReturn:
     raise AttributeError(f"Cannot set attribute '{name}' on Local")
 
 
-def _register(registry: _Registry, name: str) -> contextvars.ContextVar[_Cell]:
-    """Return the variable for ``name``, creating it on first use.
+def _register(registry: _Registry, name: str, default: Any) -> contextvars.ContextVar[Any]:
+    """Return the variable for ``name``, creating it (with ``default``) on first use.
 
     Raises:
         AttributeError: ``name`` is the reserved ``_data``.
     """
     if name == _RESERVED:
         _reserved(name)
-    var: contextvars.ContextVar[_Cell] = contextvars.ContextVar(
-        f"asgiref.local.Local.{name}", default=_UNSET
+    var: contextvars.ContextVar[Any] = contextvars.ContextVar(
+        f"asgiref.local.Local.{name}", default=default
     )
     return registry.setdefault(name, var)
 
@@ -197,14 +196,16 @@ class Local:
             _list_extend(critical, (threading.local(), {}))
             return critical
         default: _DefaultLocal = _list_new(_DefaultLocal)
-        _list_extend(default, ({},))
+        registry: _Registry = {}
+        _list_extend(default, (registry,))
+        track(default, registry)
         return default
 
     def __init__(self, thread_critical: bool = False) -> None:
         """All state is set up by ``__new__``; this only fixes the signature."""
 
     def __repr__(self) -> str:
-        mode = type(self) is _ThreadCriticalLocal
+        mode = isinstance(self, _ThreadCriticalLocal)
         return f"<asgiref.local.Local thread_critical={mode} at {id(self):#x}>"
 
     def __reduce__(self) -> NoReturn:
@@ -253,37 +254,29 @@ class _DefaultLocal(Local, list[Any]):  # type: ignore[misc]  # private mode of 
 
     def __getattribute__(self, name: str) -> Any:
         try:
-            cell = self[0][name].get()
+            value = self[0][name].get()
         except KeyError:
             return _fallback(self, name)
-        ident = get_ident()
-        if cell[0].origin == ident:  # written in this thread's own contexts
-            return cell[1]
-        home = _home_get(_NO_HOME)  # or handed over by a bridge (adopted epoch)
-        if home[0] is cell[0] and home[1] == ident:
-            return cell[1]
+        if value is not _DELETED and _home_get() == get_ident():
+            return value
         return _fallback(self, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:
             var = self[0][name]
         except KeyError:
-            var = _register(self[0], name)
-        home = _home_get(_NO_HOME)
-        var.set((home[0] if home[1] == get_ident() else claim_home(), value))
+            var = _register(self[0], name, _DELETED)
+        if _home_get() != get_ident():
+            claim_home()  # first write here; forgets what came from another thread
+        var.set(value)
 
     def __delattr__(self, name: str) -> None:
         var = self[0].get(name)
-        if var is None:
+        if var is None or var.get() is _DELETED or _home_get() != get_ident():
             if name == _RESERVED:
                 _reserved(name)
             raise _missing(self, name)
-        tag = var.get()[0]
-        home = _home_get(_NO_HOME)
-        if tag.origin == get_ident() or (home[0] is tag and home[1] == get_ident()):
-            var.set(_UNSET)
-            return
-        raise _missing(self, name)
+        var.set(_DELETED)
 
 
 def _tc_cell(local: _ThreadCriticalLocal, name: str) -> _Cell:
@@ -301,12 +294,29 @@ def _tc_cell(local: _ThreadCriticalLocal, name: str) -> _Cell:
     return loop, cell[1] if cell[0] is loop else _DELETED
 
 
+def _tc_loop_set(local: _ThreadCriticalLocal, loop: object, name: str, value: Any) -> None:
+    """Write a loop-mode cell for ``name`` (the exact path).
+
+    On Python 3.11 this also switches ``local`` to :class:`_LoopAwareLocal311` for
+    good (see :data:`_OLD_RUNNING_LOOP`); the switch is idempotent, so racing
+    threads agree.
+    """
+    var = local[1].get(name)
+    if var is None:
+        var = _register(local[1], name, _UNSET)
+    var.set((loop, value))
+    if _OLD_RUNNING_LOOP and type(local) is _ThreadCriticalLocal:
+        _object_setattr(local, "__class__", _LoopAwareLocal311)
+
+
 class _ThreadCriticalLocal(Local, list[Any]):  # type: ignore[misc]  # private mode of the final class
     """``Local(thread_critical=True)``: per-thread state (see the module docstring).
 
     Instances are ``[threading.local(), registry]`` (``list`` for the reason given on
     :class:`_DefaultLocal`).  The registry's cells are tagged with the event loop that
-    was running when they were written.
+    was running when they were written.  Every access first asks whether a loop runs
+    in this thread, which is the cheap question in sync code (and, from Python 3.12,
+    everywhere).
 
     Runs in: any thread; each thread (and, while a loop runs, each task) has its own
     values.
@@ -315,52 +325,25 @@ class _ThreadCriticalLocal(Local, list[Any]):  # type: ignore[misc]  # private m
     __slots__ = ("__weakref__",)
 
     def __getattribute__(self, name: str) -> Any:
-        registry = self[1]
-        if registry:  # some name was written while a loop ran (else skip the lookup)
-            try:
-                cell = registry[name].get()
-            except KeyError:
-                cell = _UNSET
-            try:  # the fast "does cell[0] run here" (see _OLD_RUNNING_LOOP)
-                if (
-                    cell[0]._thread_id == get_ident()
-                    if _OLD_RUNNING_LOOP
-                    else cell[0] is _get_running_loop()
-                ):
-                    return cell[1]
-            except AttributeError:
-                pass
-        elif _get_running_loop() is None:
+        loop = _get_running_loop()
+        if loop is None:
             try:
                 return self[0].__dict__[name]
             except KeyError:
                 return _fallback(self, name)
-        value = _tc_cell(self, name)[1]
-        return _fallback(self, name) if value is _DELETED else value
+        var = self[1].get(name)
+        if var is not None:
+            cell = var.get()
+            if cell[0] is loop:
+                return cell[1]
+        return _fallback(self, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        registry = self[1]
-        if registry:  # some name was written while a loop ran (else skip the lookup)
-            try:
-                var = registry[name]
-            except KeyError:
-                var = _NO_VAR
-            tag = var.get()[0]
-            try:  # the fast "does tag run here" (see _OLD_RUNNING_LOOP)
-                if (
-                    tag._thread_id == get_ident()
-                    if _OLD_RUNNING_LOOP
-                    else tag is _get_running_loop()
-                ):
-                    var.set((tag, value))
-                    return
-            except AttributeError:
-                pass
         loop = _get_running_loop()
         if loop is None and name != _RESERVED:
             self[0].__dict__[name] = value
         else:
-            _register(registry, name).set((loop, value))
+            _tc_loop_set(self, loop, name, value)
 
     def __delattr__(self, name: str) -> None:
         where, value = _tc_cell(self, name)
@@ -372,3 +355,51 @@ class _ThreadCriticalLocal(Local, list[Any]):  # type: ignore[misc]  # private m
             del self[0].__dict__[name]
         else:
             self[1][name].set(_UNSET)
+
+
+class _LoopAwareLocal311(_ThreadCriticalLocal):  # type: ignore[misc]
+    """A thread-critical ``Local`` that has held loop-mode values, on Python 3.11 only.
+
+    Its accesses first look for a cell whose loop runs in this thread, with the cheap
+    ``loop._thread_id`` check (see :data:`_OLD_RUNNING_LOOP`), and ask
+    ``_get_running_loop()`` only when that misses.
+
+    Runs in: any thread.
+    """
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        try:
+            cell = self[1][name].get()
+        except KeyError:
+            cell = _UNSET
+        try:  # the fast "does cell[0] run here" (see _OLD_RUNNING_LOOP)
+            if (
+                cell[0]._thread_id == get_ident()
+                if _OLD_RUNNING_LOOP
+                else cell[0] is _get_running_loop()
+            ):
+                return cell[1]
+        except AttributeError:
+            pass
+        value = _tc_cell(self, name)[1]
+        return _fallback(self, name) if value is _DELETED else value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            var = self[1][name]
+        except KeyError:
+            var = _NO_VAR
+        tag = var.get()[0]
+        try:  # the fast "does tag run here" (see _OLD_RUNNING_LOOP)
+            if tag._thread_id == get_ident() if _OLD_RUNNING_LOOP else tag is _get_running_loop():
+                var.set((tag, value))
+                return
+        except AttributeError:
+            pass
+        loop = _get_running_loop()
+        if loop is None and name != _RESERVED:
+            self[0].__dict__[name] = value
+        else:
+            _tc_loop_set(self, loop, name, value)

@@ -11,7 +11,7 @@ from contextvars import Context
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from asgiref import _context
-from asgiref._calls import Call
+from asgiref._calls import Call, Handoff
 from asgiref._coroutines import is_async_callable, is_generator_callable, markcoroutinefunction
 from asgiref._routing import submit_thread_sensitive
 from asgiref._state import SYNC_THREAD_CALL
@@ -133,11 +133,12 @@ class SyncToAsync(Generic[_P, _R]):
         loop = asyncio.get_running_loop()
         context = self.context
         if context is None:
-            ctx, epoch = _context.capture()
+            ctx, handoff = _context.capture(), Handoff.COPY
         else:  # the user's context is entered itself; its Local values go along too
-            ctx, epoch = context, context.run(_context.current_epoch)
+            ctx = context
+            handoff = Handoff.IN_PLACE if context.run(_context.owns_values) else Handoff.NONE
         child = functools.partial(self.func, *args, **kwargs)
-        call = Call(self, loop, sys.exc_info(), child, ctx, epoch)
+        call = Call(self, loop, sys.exc_info(), child, ctx, handoff)
         if self._thread_sensitive:
             submit_thread_sensitive(call)
         elif self._executor is not None:

@@ -230,12 +230,11 @@ class _Exchange:
     def _submit(self, environ: dict[str, Any], response: Response) -> tuple[Context, ParentLoop]:
         """Queue the request's job on the pool; return its context and parent marker."""
         instance = self._instance
-        ctx, epoch = capture()
+        ctx = capture()
         parent = ParentLoop(self._loop)
         job = partial(
             _work,
             ctx,
-            epoch,
             instance.wsgi_application,
             environ,
             instance.start_response,
@@ -255,7 +254,6 @@ class _Exchange:
 
 def _work(
     ctx: Context,
-    epoch: object,
     app: WSGIApplication,
     environ: dict[str, Any],
     start_response: StartResponse,
@@ -266,16 +264,13 @@ def _work(
     """One request's whole life on the worker.  Runs in: a pool thread."""
     __traceback_hide__ = True
     try:
-        messages, error = ctx.run(
-            _run_app, epoch, app, environ, start_response, response, link, parent
-        )
+        messages, error = ctx.run(_run_app, app, environ, start_response, response, link, parent)
     except BaseException as exc:  # pragma: no cover - _run_app catches everything itself
         messages, error = [], exc  # (kept so that the ASGI task can never wait forever)
     link.finish(messages, error)
 
 
 def _run_app(
-    epoch: object,
     app: WSGIApplication,
     environ: dict[str, Any],
     start_response: StartResponse,
@@ -285,7 +280,7 @@ def _run_app(
 ) -> tuple[list[Message], BaseException | None]:
     """Call the application and consume its iterable.  Runs in: a pool thread, in ctx."""
     __traceback_hide__ = True
-    adopt(epoch)
+    adopt()  # a copy: its home never travels back, nothing to restore
     if link.state is LinkState.CANCELLED:
         return [], None
     previous = enter(parent)
