@@ -291,6 +291,28 @@ def test_thread_running_a_copy_of_the_writers_context_sees_nothing() -> None:
     assert local.x == "main"
 
 
+def test_a_copy_back_on_the_writers_thread_shows_its_values_unless_another_thread_wrote() -> None:
+    local = Local()
+    other = Local()
+    local.x = "main"
+    only_read = contextvars.copy_context()
+    written = contextvars.copy_context()
+
+    def reader() -> bool:
+        return hasattr(local, "x")
+
+    def writer() -> bool:
+        other.y = "thread"
+        return hasattr(local, "x")
+
+    assert in_thread(reader, ctx=only_read) is False
+    assert in_thread(writer, ctx=written) is False
+    assert only_read.run(getattr, local, "x") == "main"
+    assert written.run(hasattr, local, "x") is False  # forgotten when the thread wrote
+    assert written.run(hasattr, other, "y") is False  # the thread's, not ours
+    assert local.x == "main"
+
+
 @pytest.mark.skipif(sys.version_info < (3, 14), reason="Thread(context=) is new in 3.14")
 def test_thread_started_with_context_argument_sees_nothing() -> None:  # pragma: no cover
     local = Local()
