@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from asgiref._wsgi_link import WINDOW_ITEMS
+from asgiref._wsgi.response_window import WINDOW_ITEMS
 from asgiref.wsgi import ClientDisconnected, WsgiToAsgi
 from wsgi_support import WAIT, Closing, Environ, Peer, StartResponse, http_scope, request
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from asgiref._wsgi_filewrapper import FileWrapper, pathsend_path
+from asgiref._wsgi.filewrapper import FileWrapper, pathsend_path
 from wsgi_support import END, Environ, StartResponse, body, http_scope, run_app, start
 
 PATHSEND: dict[str, dict[str, object]] = {"http.response.pathsend": {}}

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from asgiref import _wsgi_inbox, _wsgi_pool
-from asgiref._wsgi_inbox import Inbox
-from asgiref._wsgi_input import InputPipe, _resume
-from asgiref._wsgi_link import WINDOW_ITEMS, Link, LinkState
+from asgiref._wsgi import response_window
+from asgiref._wsgi.request_body import InputPipe, _resume
+from asgiref._wsgi.response_window import WINDOW_ITEMS, Inbox, Link, LinkState
 from asgiref.wsgi import ClientDisconnected
 from wsgi_support import WAIT
 
@@ -52,7 +51,7 @@ def test_inbox_post_to_a_closed_loop_raises_and_can_retry() -> None:
 
 
 def test_waiting_worker_gives_up_when_the_loop_closes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_wsgi_inbox, "POLL_INTERVAL", 0.01)
+    monkeypatch.setattr(response_window, "POLL_INTERVAL", 0.01)
     loop = asyncio.new_event_loop()  # never runs: callbacks stay queued
     link = Link(loop, _nothing)
     pipe = InputPipe(loop, b"", True, _nothing)
@@ -131,7 +130,7 @@ async def test_a_cancelled_link_drops_batches_and_releases_the_worker() -> None:
 
 
 def test_wait_released_polls_until_the_loop_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_wsgi_inbox, "POLL_INTERVAL", 0.001)
+    monkeypatch.setattr(response_window, "POLL_INTERVAL", 0.001)
     answers = iter([False, False, True])
 
     class FakeLoop:
@@ -140,9 +139,9 @@ def test_wait_released_polls_until_the_loop_is_closed(monkeypatch: pytest.Monkey
 
     lock = threading.Lock()
     lock.acquire()
-    assert _wsgi_inbox.wait_released(lock, FakeLoop()) is False  # type: ignore[arg-type]  # duck-typed loop
+    assert response_window.wait_released(lock, FakeLoop()) is False  # type: ignore[arg-type]  # duck-typed loop
     lock.release()
-    assert _wsgi_inbox.wait_released(lock, FakeLoop()) is True  # type: ignore[arg-type]  # duck-typed loop
+    assert response_window.wait_released(lock, FakeLoop()) is True  # type: ignore[arg-type]  # duck-typed loop
 
 
 @pytest.mark.asyncio
@@ -153,30 +152,13 @@ async def test_resume_ignores_a_finished_future() -> None:
     assert future.cancelled()
 
 
-def test_default_pool_created_concurrently_is_created_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    winner = _wsgi_pool.WorkerPool(1)
-
-    class RacingLock:
-        """Another thread creates the default pool just before we get the lock."""
-
-        def __enter__(self) -> None:
-            _wsgi_pool._default = winner
-
-        def __exit__(self, *exc: object) -> None:
-            pass
-
-    monkeypatch.setattr(_wsgi_pool, "_default", None)
-    monkeypatch.setattr(_wsgi_pool, "_default_lock", RacingLock())
-    assert _wsgi_pool.default_pool() is winner
-
-
 def test_loops_without_weak_references_get_an_inbox_per_call() -> None:
     loop: Any = object()  # stands in for a loop type that cannot be weakly referenced
-    first, second = _wsgi_inbox.inbox_for(loop), _wsgi_inbox.inbox_for(loop)
+    first, second = response_window.inbox_for(loop), response_window.inbox_for(loop)
     assert first is not second
 
 
 @pytest.mark.asyncio
 async def test_one_inbox_per_running_loop() -> None:
     loop = asyncio.get_running_loop()
-    assert _wsgi_inbox.inbox_for(loop) is _wsgi_inbox.inbox_for(loop)
+    assert response_window.inbox_for(loop) is response_window.inbox_for(loop)

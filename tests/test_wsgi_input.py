@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from asgiref._wsgi_input import READ_AHEAD
+from asgiref._wsgi.request_body import READ_AHEAD
 from asgiref.wsgi import ClientDisconnected, WsgiToAsgi
 from wsgi_support import WAIT, Environ, Peer, StartResponse, http_scope, request, run_app
 

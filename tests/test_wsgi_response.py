@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from asgiref._wsgi_link import WINDOW_ITEMS
+from asgiref._wsgi.response_window import WINDOW_ITEMS
 from asgiref.wsgi import WsgiToAsgi, WsgiToAsgiInstance
 from wsgi_support import (
     END,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from asgiref._wsgi_link import WINDOW_BYTES, WINDOW_ITEMS, Link
+from asgiref._wsgi.response_window import WINDOW_BYTES, WINDOW_ITEMS, Link
 from asgiref.wsgi import WsgiToAsgi
 from wsgi_support import (
     END,

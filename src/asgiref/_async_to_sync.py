@@ -1,4 +1,20 @@
-"""``async_to_sync`` / ``AsyncToSync``: call an async function from sync code."""
+"""``async_to_sync`` / ``AsyncToSync``: call an async function from sync code.
+
+One ``async_to_sync(coro_function)()`` reads top to bottom in this module:
+
+1. :meth:`AsyncToSync.__call__` (the calling sync thread) checks that no loop runs
+   here, creates the awaitable and chooses the loop (:ref:`loop-rules`);
+2. :func:`run_on_parent_loop` [loop-parent] starts a task on the running loop that
+   awaits the ``sync_to_async`` call this thread is executing, or
+   :func:`run_on_fresh_loop` [loop-fresh] runs a new event loop per call on a pooled
+   loop-runner thread (or an ``AsyncSingleThreadContext``'s thread), with
+   ``asyncio.run()`` clean-up: leftover tasks cancelled, async generators finalised,
+   the default executor shut down, the loop closed;
+3. in both cases the caller creates a ``CurrentThreadExecutor`` (the *bridge*),
+   stores it in the coroutine's context as ``BRIDGE`` and serves the thread-sensitive
+   work sent back to it [ts-bridge] until the coroutine is done
+   (:meth:`_Job.outcome` then unwraps the result).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +23,246 @@ import functools
 import sys
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import Context
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from asgiref._bridges import run_on_fresh_loop, run_on_parent_loop
+from asgiref import _local_home, _threads
 from asgiref._coroutines import is_async_callable
-from asgiref._state import THREAD
+from asgiref._current_thread_executor import CurrentThreadExecutor
+from asgiref._state import (
+    BRIDGE,
+    SINGLE_THREAD,
+    THREAD,
+    ParentCall,
+    forget_loop,
+    register_loop,
+)
 
 __all__ = ["AsyncToSync", "async_to_sync"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+
+
+# -- the job in flight --------------------------------------------------------------------
+
+
+class _Job:
+    """One ``async_to_sync`` call in flight: what to run and where its outcome goes.
+
+    ``result`` / ``error`` are written by the thread running the loop before the bridge
+    is signalled, and read by the blocked caller after ``serve()`` returned.
+    """
+
+    __slots__ = (
+        "awaitable",
+        "bridge",
+        "ctx",
+        "error",
+        "exc",
+        "parent",
+        "result",
+        "worker",
+    )
+
+    def __init__(
+        self,
+        awaitable: Awaitable[Any],
+        exc: BaseException | None,
+        bridge: CurrentThreadExecutor,
+        ctx: Context,
+    ) -> None:
+        self.awaitable = awaitable
+        self.exc = exc
+        self.bridge = bridge
+        self.ctx = ctx
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.parent: ParentCall | None = None
+        self.worker: _threads.Worker | None = None
+
+    async def main(self) -> None:
+        """The bridge task's coroutine; stores the outcome on the job.
+
+        Catching everything here keeps the exact exception object (a task would
+        replace a ``CancelledError``) and never stops the loop.
+
+        Runs in: the loop's thread, inside ``ctx``.
+        """
+        __traceback_hide__ = True
+        _local_home.adopt()  # a copy: its home never travels back, nothing to restore
+        token = BRIDGE.set(self.bridge)  # reset below, so never written back
+        try:
+            if self.exc is None:
+                self.result = await self.awaitable
+            else:
+                self.result = await self._await_with_exc_info()
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            BRIDGE.reset(token)
+
+    async def _await_with_exc_info(self) -> Any:
+        """Await the awaitable with the caller's active exception made current."""
+        __traceback_hide__ = True
+        exc = self.exc
+        assert exc is not None
+        traceback = exc.__traceback__
+        try:
+            raise exc
+        except BaseException:
+            exc.__traceback__ = traceback
+            return await self.awaitable
+
+    # -- [loop-parent] ------------------------------------------------------------
+
+    def start_on_parent(self) -> None:
+        """Create the task on the parent loop.  Runs in: the parent loop's thread."""
+        task = asyncio.get_running_loop().create_task(self.main(), context=self.ctx)
+        parent = self.parent
+        assert parent is not None
+        parent.inner_task = task
+        task.add_done_callback(self._parent_task_done)
+
+    def _parent_task_done(self, task: asyncio.Task[Any]) -> None:
+        """Runs in: the parent loop's thread."""
+        parent = self.parent
+        assert parent is not None
+        parent.inner_task = None
+        self.bridge.signal_done()
+
+    # -- [loop-fresh] and [loop-single-thread] ------------------------------------
+
+    def run_fresh_loop(self) -> None:
+        """Run the coroutine on a new loop, then clean up like ``asyncio.run()``.
+
+        Runs in: the loop-runner thread.  Never raises; always signals the bridge.
+        """
+        __traceback_hide__ = True
+        try:
+            loop = asyncio.new_event_loop()
+            register_loop(loop, self.bridge)
+            try:
+                self._run_and_finalise(loop)
+            finally:
+                forget_loop(loop)
+                loop.close()
+        except BaseException as exc:  # no loop, or the loop broke down
+            self.error = exc
+            if isinstance(self.awaitable, Coroutine):
+                self.awaitable.close()  # never awaited: no RuntimeWarning
+        finally:
+            worker = self.worker
+            if worker is not None:
+                _threads.loop_runners().release(worker)
+            self.bridge.signal_done()
+
+    def _run_and_finalise(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Runs in: the loop-runner thread."""
+        loop.run_until_complete(loop.create_task(self.main(), context=self.ctx))
+        if _needs_shutdown(loop):
+            loop.run_until_complete(_shutdown_loop(loop))
+
+    def outcome(self) -> Any:
+        """Return the coroutine's result or raise its exception.  Runs in: the caller."""
+        __traceback_hide__ = True
+        error = self.error
+        if error is None:
+            return self.result
+        try:
+            raise error
+        finally:
+            del error
+            self.error = None
+
+
+def _needs_shutdown(loop: asyncio.AbstractEventLoop) -> bool:
+    """Return whether ``asyncio.run()``-style clean-up has anything to do on ``loop``.
+
+    Skipping an empty clean-up saves a loop run per call.  Loops that do not expose
+    asyncio's own bookkeeping (other implementations) are always cleaned up.
+    """
+    if asyncio.all_tasks(loop):
+        return True
+    if getattr(loop, "_asyncgens", True):  # a non-empty WeakSet, or unknown
+        return True
+    return getattr(loop, "_default_executor", True) is not None
+
+
+async def _shutdown_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel leftover tasks, finalise async generators, shut the default executor."""
+    current = asyncio.current_task()
+    leftovers = [task for task in asyncio.all_tasks(loop) if task is not current]
+    if leftovers:
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
+        for task in leftovers:
+            if not task.cancelled() and task.exception() is not None:
+                loop.call_exception_handler(
+                    {
+                        "message": "unhandled exception during async_to_sync() shutdown",
+                        "exception": task.exception(),
+                        "task": task,
+                    }
+                )
+    await loop.shutdown_asyncgens()
+    await loop.shutdown_default_executor()
+
+
+def _prepare(awaitable: Awaitable[Any], exc: BaseException | None) -> _Job:
+    """Create the bridge and the job for this call.  Runs in: the calling sync thread."""
+    bridge = CurrentThreadExecutor(THREAD.executor)
+    return _Job(awaitable, exc, bridge, _local_home.capture())
+
+
+def _serve_and_finish(job: _Job) -> Any:
+    """Block serving the bridge, then copy context changes back and unwrap.
+
+    Runs in: the calling sync thread.
+    """
+    __traceback_hide__ = True
+    thread = THREAD
+    bridge = job.bridge
+    thread.executor = bridge
+    try:
+        bridge.serve()
+    finally:
+        thread.executor = bridge.old_executor
+    _local_home.write_back(job.ctx)
+    return job.outcome()
+
+
+def run_on_parent_loop(
+    parent: ParentCall, awaitable: Awaitable[Any], exc: BaseException | None
+) -> Any:
+    """[loop-parent]: run ``awaitable`` as a task on ``parent.loop`` and block until done.
+
+    Runs in: the thread executing ``parent`` (a ``sync_to_async`` call).
+    """
+    __traceback_hide__ = True
+    job = _prepare(awaitable, exc)
+    job.parent = parent
+    parent.loop.call_soon_threadsafe(job.start_on_parent)
+    return _serve_and_finish(job)
+
+
+def run_on_fresh_loop(awaitable: Awaitable[Any], exc: BaseException | None) -> Any:
+    """[loop-fresh]: run ``awaitable`` on a new loop in a worker thread, block until done.
+
+    Runs in: the calling sync thread (no running loop, no usable parent loop).
+    """
+    __traceback_hide__ = True
+    job = _prepare(awaitable, exc)
+    single = SINGLE_THREAD.get()
+    if single is None or not single.submit_loop_job(job.run_fresh_loop):
+        worker = _threads.loop_runners().acquire()
+        job.worker = worker
+        worker.submit(job.run_fresh_loop)
+    return _serve_and_finish(job)
+
+
+# -- the wrapper --------------------------------------------------------------------------
 
 _METADATA = ("__module__", "__name__", "__qualname__", "__doc__")
 
@@ -39,8 +285,8 @@ def _user_stacklevel() -> int:
 class AsyncToSync(Generic[_P, _R]):
     """Wrap an async callable into a sync callable that blocks until it finishes.
 
-    The coroutine runs on the loop the contract's Table B chooses (see
-    :doc:`/where-code-runs`): the parent loop when called from code run by
+    The coroutine runs on the loop the routing rules choose
+    (:ref:`loop-rules`): the parent loop when called from code run by
     ``sync_to_async``, otherwise a fresh event loop per call.  While blocked, the calling
     thread runs the thread-sensitive sync work the coroutine sends back to it.
 
@@ -90,7 +336,7 @@ class AsyncToSync(Generic[_P, _R]):
         Raises:
             RuntimeError: When the calling thread has a running event loop.
         """
-        __traceback_hide__ = True  # R11: Django's debug page hides this frame
+        __traceback_hide__ = True
         if asyncio._get_running_loop() is not None:
             raise RuntimeError(f"{_SAME_LOOP_MESSAGE} (called {self!r})")
         awaitable = self.awaitable(*args, **kwargs)

@@ -2,7 +2,7 @@
 
 ASGI 2 applications are called in two steps: ``instance = app(scope)`` (synchronous),
 then ``await instance(receive, send)``.  ASGI 3 applications are one coroutine function,
-``await app(scope, receive, send)`` (checklist CORE-01, CORE-08).  Servers accept both by
+``await app(scope, receive, send)``.  Servers accept both by
 passing whatever they are given through :func:`guarantee_single_callable`.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, cast
 
-from asgiref.sync import iscoroutinefunction
+from asgiref._coroutines import iscoroutinefunction
 
 if TYPE_CHECKING:
     from asgiref._typing import (

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, Final, TypeVar
 
-from asgiref import _workers
+from asgiref import _threads
 
 __all__ = ["CurrentThreadExecutor"]
 
@@ -56,7 +56,7 @@ class _WorkItem:
 
         Runs in: the executor's own (blocked) thread.
         """
-        __traceback_hide__ = True  # R11: Django's debug page hides this frame
+        __traceback_hide__ = True
         if not self.future.set_running_or_notify_cancel():
             return
         try:
@@ -83,7 +83,7 @@ class CurrentThreadExecutor(Executor):
     def __init__(self, old_executor: CurrentThreadExecutor | None) -> None:
         self._owner = threading.get_ident()
         self._old_executor = old_executor
-        self._generation = _workers.generation()
+        self._generation = _threads.generation()
         self._queue: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._finished = False  # guarded by _lock
@@ -137,7 +137,7 @@ class CurrentThreadExecutor(Executor):
             )
         return future
 
-    # Private API used by the bridges (asgiref._async_to_sync / asgiref._routing).
+    # Private API used by the bridges (asgiref._async_to_sync / asgiref._sync_to_async).
 
     def enqueue(self, item: Callable[[], object]) -> bool:
         """Queue ``item`` here or on the nearest unfinished executor of the chain.
@@ -149,7 +149,7 @@ class CurrentThreadExecutor(Executor):
         Runs in: any thread other than the owner.
         """
         executor: CurrentThreadExecutor | None = self
-        if self._generation != _workers.generation():  # pragma: no cover - forked child only
+        if self._generation != _threads.generation():  # pragma: no cover - forked child only
             return False
         while executor is not None:
             with executor._lock:
@@ -172,7 +172,7 @@ class CurrentThreadExecutor(Executor):
 
         Runs in: the owner thread, which is blocked here.
         """
-        __traceback_hide__ = True  # R11: Django's debug page hides this frame
+        __traceback_hide__ = True
         get = self._queue.get
         while (item := get()) is not _DONE:
             item()

@@ -6,15 +6,15 @@ A ``Local`` keeps a *registry*: one :class:`contextvars.ContextVar` per attribut
 (created on the first write of that name, never removed; names are few in practice).
 
 * **Default** (``Local()``): the variable holds the raw value, or
-  :data:`asgiref._context.DELETED` (its default, and what ``del`` writes: a deletion
+  :data:`asgiref._local_home.DELETED` (its default, and what ``del`` writes: a deletion
   must be a write, so that it propagates like any change).  Writing uses
   ``ContextVar.set``, so tasks and copied contexts never see each other's later writes,
   and a bridge propagates a change like any other context variable.  A value is
   visible only while the context's *home* is the calling thread (see
-  :mod:`asgiref._context`): a foreign thread running a copy of the context sees
+  :mod:`asgiref._local_home`): a foreign thread running a copy of the context sees
   nothing, and forgets the inherited values when it writes; the bridges hand values
-  over by re-homing their copy (:func:`asgiref._context.adopt`) and copying changes
-  back (:func:`asgiref._context.write_back`).
+  over by re-homing their copy (:func:`asgiref._local_home.adopt`) and copying changes
+  back (:func:`asgiref._local_home.write_back`).
 * **Thread-critical** (``Local(thread_critical=True)``): with no running event loop in
   the thread, a :class:`threading.local` (its per-thread ``__dict__`` holds the values);
   with a running loop, the registry's variables hold *cells* ``(loop, value)``,
@@ -28,20 +28,20 @@ Set, get and delete create no reference cycle: a replaced value is freed by refe
 counting as soon as no context holds it.
 
 This code assumes: thread identifiers are not reused while a context copied from a
-dead thread still runs somewhere else (the same corner as :mod:`asgiref._context`).
+dead thread still runs somewhere else (the same corner as :mod:`asgiref._local_home`).
 """
 
 from __future__ import annotations
 
 import contextvars
-import os
 import sys
 import threading
 from asyncio import _get_running_loop
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Final, NoReturn, final
 
-from asgiref._context import _HOME, DELETED, claim_home, track
+from asgiref import _threads
+from asgiref._local_home import _HOME, DELETED, claim_home, track
 
 __all__ = ["Local"]
 
@@ -113,13 +113,12 @@ def _after_fork_in_child() -> None:  # pragma: no cover - runs in forked childre
     _OLD_RUNNING_LOOP = False
 
 
-# Only one side of this runs per interpreter and platform (3.11 on POSIX: registered).
-if _OLD_RUNNING_LOOP and hasattr(os, "register_at_fork"):  # pragma: no branch
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+if _OLD_RUNNING_LOOP:  # pragma: no branch - only one side runs per interpreter
+    _threads.on_fork_in_child(_after_fork_in_child)
 
 
 def _missing(local: Local, name: str) -> AttributeError:
-    """Build the contract's ``AttributeError`` for a name ``local`` does not hold."""
+    """Build asgiref's ``AttributeError`` for a name ``local`` does not hold [D12]."""
     return AttributeError(f"'Local' object has no attribute '{name}'", name=name, obj=local)
 
 
@@ -127,7 +126,7 @@ def _fallback(local: Local, name: str) -> Any:
     """Look ``name`` up on the class (dunder methods) once the data has missed.
 
     Raises:
-        AttributeError: the contract's message, with ``.name`` and ``.obj`` set.
+        AttributeError: asgiref's message, with ``.name`` and ``.obj`` set.
     """
     if name.startswith("__"):
         try:

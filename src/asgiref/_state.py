@@ -1,21 +1,24 @@
 """Where the bridges keep their routing state.
 
+The labels in brackets name the routing rules of ``docs/where-code-runs.rst``.
+
 * Context variables (state that follows code into tasks it creates):
 
   - ``BRIDGE``: the ``CurrentThreadExecutor`` of the innermost ``async_to_sync`` call
-    this code descends from (Table A row A1); hidden (``None``) inside a
+    this code descends from [ts-bridge]; hidden (``None``) inside a
     ``ThreadSensitiveContext(executor=...)`` block.
-  - ``SCOPE``: the innermost active ``ThreadSensitiveContext`` scope (row A2).
-  - ``SYNC_THREAD_CALL``: the call currently running on the process-wide sync thread
-    that this code descends from (deadlock detection 1).
-  - ``SINGLE_THREAD``: the outermost ``AsyncSingleThreadContext`` (row B2).
+  - ``SCOPE``: the innermost active ``ThreadSensitiveContext`` scope [ts-scope].
+  - ``SINGLE_THREAD``: the outermost ``AsyncSingleThreadContext`` [loop-single-thread].
 
 * Thread state (:data:`THREAD`, a ``threading.local``): which ``sync_to_async`` call
-  the thread is executing (its *parent loop*, row B1) and which bridge it is blocked in.
-  Read and written only by the thread itself.
+  the thread is executing (its *parent loop* [loop-parent]) and which bridge it is
+  blocked in.  Read and written only by the thread itself.
 
 * Per-event-loop state (:func:`loop_state`): one :class:`LoopState` per loop created by
-  ``async_to_sync`` (row A3), in a loop-keyed map, for as long as the loop runs.
+  ``async_to_sync`` [ts-loop-owner], in a loop-keyed map, for as long as the loop runs.
+
+The state of one ``sync_to_async`` call that only that bridge reads
+(``SYNC_THREAD_CALL``) lives in :mod:`asgiref._sync_to_async`.
 """
 
 from __future__ import annotations
@@ -27,17 +30,16 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 if TYPE_CHECKING:
-    from asgiref._calls import Call
     from asgiref._current_thread_executor import CurrentThreadExecutor
 
 __all__ = [
     "BRIDGE",
     "SCOPE",
     "SINGLE_THREAD",
-    "SYNC_THREAD_CALL",
     "THREAD",
     "LoopState",
     "ParentCall",
+    "QueuedCall",
     "Scope",
     "SingleThreadRunner",
     "forget_loop",
@@ -49,11 +51,11 @@ __all__ = [
 class ParentCall(Protocol):
     """What ``async_to_sync`` needs from the call that makes a loop this thread's parent.
 
-    A ``sync_to_async`` call (``asgiref._calls.Call``) is one; a ``WsgiToAsgi`` request
-    (``asgiref._wsgi_parent.ParentLoop``) is the other.
+    A ``sync_to_async`` call (``asgiref._sync_to_async.Call``) is one; a ``WsgiToAsgi``
+    request (``asgiref._wsgi.adapter.ParentLoop``) is the other.
     """
 
-    #: The parent loop (row B1 runs the coroutine there).
+    #: The parent loop ([loop-parent] runs the coroutine there).
     loop: asyncio.AbstractEventLoop
     #: The task an ``async_to_sync`` call is blocked on; set and cleared by the bridge.
     inner_task: asyncio.Task[Any] | None
@@ -62,10 +64,20 @@ class ParentCall(Protocol):
         """Whether the parent loop may be used now (it runs, in this process)."""
 
 
+class QueuedCall(Protocol):
+    """What a scope needs from a ``sync_to_async`` call (``asgiref._sync_to_async.Call``)."""
+
+    def run(self) -> None:
+        """Run the call on the calling thread (a no-op if it was cancelled meanwhile)."""
+
+    def finished(self) -> bool:
+        """Whether the call has run to its end (its outcome is delivered)."""
+
+
 class Scope(Protocol):
     """A ``ThreadSensitiveContext`` scope that thread-sensitive calls are routed to."""
 
-    def submit(self, call: Call) -> None:
+    def submit(self, call: QueuedCall) -> None:
         """Run ``call`` on the scope's thread or executor (raise if impossible)."""
 
 
@@ -80,9 +92,6 @@ BRIDGE: Final[ContextVar[CurrentThreadExecutor | None]] = ContextVar(
     "asgiref.sync.bridge", default=None
 )
 SCOPE: Final[ContextVar[Scope | None]] = ContextVar("asgiref.sync.scope", default=None)
-SYNC_THREAD_CALL: Final[ContextVar[Call | None]] = ContextVar(
-    "asgiref.sync.sync_thread_call", default=None
-)
 SINGLE_THREAD: Final[ContextVar[SingleThreadRunner | None]] = ContextVar(
     "asgiref.sync.single_thread", default=None
 )
@@ -101,10 +110,10 @@ THREAD: Final = _ThreadState()
 
 
 class LoopState:
-    """State of one event loop created by ``async_to_sync`` (rows B2/B3).
+    """State of one event loop created by ``async_to_sync`` [loop-fresh].
 
     Attributes:
-        owner: The executor of the bridge blocked on the loop's result (row A3).
+        owner: The executor of the bridge blocked on the loop's result [ts-loop-owner].
     """
 
     __slots__ = ("owner",)

@@ -19,11 +19,10 @@ from contextvars import Token
 from types import TracebackType
 from typing import Any, Final
 
-from asgiref import _workers
-from asgiref._calls import Call, CallState
+from asgiref import _threads
 from asgiref._current_thread_executor import CurrentThreadExecutor
-from asgiref._routing import deadlock_error
-from asgiref._state import BRIDGE, SCOPE, SINGLE_THREAD, Scope
+from asgiref._state import BRIDGE, SCOPE, SINGLE_THREAD, QueuedCall, Scope
+from asgiref._sync_to_async import deadlock_error
 
 __all__ = ["AsyncSingleThreadContext", "ThreadSensitiveContext"]
 
@@ -51,25 +50,26 @@ class _PlainScope:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.state = _ScopeState.ACTIVE  # guarded by _lock
-        self._worker: _workers.Worker | None = None  # guarded by _lock
-        self._last: Call | None = None  # guarded by _lock
+        self._worker: _threads.Worker | None = None  # guarded by _lock
+        self._last: QueuedCall | None = None  # guarded by _lock
 
-    def submit(self, call: Call) -> None:
-        """Row A2, plain form.  Runs in: the awaiting loop's thread."""
+    def submit(self, call: QueuedCall) -> None:
+        """[ts-scope], plain form.  Runs in: the awaiting loop's thread."""
         with self._lock:
             if self.state is _ScopeState.ACTIVE:
                 worker = self._worker
-                if worker is None or worker.generation != _workers.generation():
-                    worker = self._worker = _workers.pool().acquire()
+                if worker is None or worker.generation != _threads.generation():
+                    worker = self._worker = _threads.loop_runners().acquire()
                 if worker.is_current():  # [D20]
                     raise deadlock_error(f"the ThreadSensitiveContext thread {worker.thread!r}")
                 self._last = call
                 worker.submit(call.run)
                 return
         # A task outlived the context: a borrowed thread for this call, nobody waits.
-        worker = _workers.pool().acquire()
+        pool = _threads.loop_runners()
+        worker = pool.acquire()
         worker.submit(call.run)
-        worker.submit(lambda: _workers.pool().release(worker))
+        worker.submit(lambda: pool.release(worker))
 
     async def close(self) -> None:
         """Exit: give the worker back once its queued work finished.
@@ -85,8 +85,8 @@ class _PlainScope:
             last, self._last = self._last, None
         if worker is None:
             return
-        if last is not None and last.state is CallState.DONE:
-            _workers.pool().release(worker)  # idle already: no round trip needed
+        if last is not None and last.finished():
+            _threads.loop_runners().release(worker)  # idle already: no round trip needed
             return
         loop = asyncio.get_running_loop()
         done = loop.create_future()
@@ -95,10 +95,10 @@ class _PlainScope:
 
 
 def _release_and_notify(
-    worker: _workers.Worker, loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]
+    worker: _threads.Worker, loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]
 ) -> None:
     """Runs in: ``worker``'s thread, after the work queued before it."""
-    _workers.pool().release(worker)
+    _threads.loop_runners().release(worker)
     with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
         loop.call_soon_threadsafe(_set_done, done)
 
@@ -117,8 +117,8 @@ class _ExecutorScope:
         self.executor = executor
         self.state = _ScopeState.ACTIVE
 
-    def submit(self, call: Call) -> None:
-        """Row A2, executor form.  Runs in: the awaiting loop's thread."""
+    def submit(self, call: QueuedCall) -> None:
+        """[ts-scope], executor form.  Runs in: the awaiting loop's thread."""
         if self.state is not _ScopeState.ACTIVE:
             raise RuntimeError(f"{_EXITED_MESSAGE} (executor {self.executor!r})")
         self.executor.submit(call.run)
@@ -207,12 +207,12 @@ class AsyncSingleThreadContext:
 
     Each call still gets a new event loop; the thread is created on first use and
     joined when the outermost context exits.  Nested contexts share the outermost
-    one's thread.  It has no effect where a parent loop is used (row B1).
+    one's thread.  It has no effect where a parent loop is used (:ref:`loop-parent`).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._worker: _workers.Worker | None = None  # guarded by _lock
+        self._worker: _threads.Worker | None = None  # guarded by _lock
         self._token: Token[Any] | None = None  # guarded by _lock; set while active
 
     def __enter__(self) -> AsyncSingleThreadContext:
@@ -254,6 +254,6 @@ class AsyncSingleThreadContext:
                 return False
             worker = self._worker
             if worker is None:
-                worker = self._worker = _workers.Worker("asgiref-single-thread")
+                worker = self._worker = _threads.Worker("asgiref-single-thread")
         worker.submit(job)
         return True

@@ -1,29 +1,330 @@
-"""``sync_to_async`` / ``SyncToAsync``: await a sync function run in a worker thread."""
+"""``sync_to_async`` / ``SyncToAsync``: await a sync function run in a worker thread.
+
+One ``await sync_to_async(f)()`` reads top to bottom in this module:
+
+1. :meth:`SyncToAsync.__call__` (the awaiting loop's thread) captures the caller's
+   context (:mod:`asgiref._local_home`) and creates a :class:`Call`;
+2. it chooses the thread: :func:`submit_thread_sensitive` applies the routing rules of
+   :ref:`thread-sensitive-rules` (first match wins) and queues the call on a worker
+   from :mod:`asgiref._threads`, a blocked ``async_to_sync`` caller's
+   ``CurrentThreadExecutor`` or a ``ThreadSensitiveContext`` scope; other calls go to
+   an executor;
+3. :meth:`Call.run` (the worker thread) runs the function inside the context and hands
+   the outcome back with one ``loop.call_soon_threadsafe``; :meth:`Call.wait` unwraps
+   it and the caller copies context changes back.
+
+Guarantees of a :class:`Call`:
+
+* ``state`` moves QUEUED → RUNNING → DONE, or QUEUED → CANCELLED; the two moves out of
+  QUEUED happen under ``_transition_lock``, so a call cancelled while queued never runs.
+* ``result`` / ``error`` are written by the worker before ``state`` becomes DONE and
+  read by the loop thread only after the delivery callback ran.
+* ``waiter`` and ``inner_task`` are only touched in the awaiting loop's thread.
+
+Frames of this package set ``__traceback_hide__ = True`` so that Django's technical
+500 page hides them and a traceback shows the user's code (:ref:`traceback-hide`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import enum
 import functools
 import sys
+import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
-from contextvars import Context
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from contextvars import Context, ContextVar
+from functools import partial
+from types import TracebackType
+from typing import Any, Final, Generic, ParamSpec, TypeVar, overload
 
-from asgiref import _context
-from asgiref._calls import Call, Handoff
+from asgiref import _local_home, _threads
 from asgiref._coroutines import is_async_callable, is_generator_callable, markcoroutinefunction
-from asgiref._routing import submit_thread_sensitive
-from asgiref._state import SYNC_THREAD_CALL
+from asgiref._local_home import Handoff
+from asgiref._state import BRIDGE, SCOPE, THREAD, loop_state
 
-__all__ = ["SyncToAsync", "sync_to_async"]
+__all__ = [
+    "DEADLOCK_MESSAGE",
+    "SYNC_THREAD_CALL",
+    "Call",
+    "CallState",
+    "SyncToAsync",
+    "deadlock_error",
+    "submit_thread_sensitive",
+    "sync_to_async",
+]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+
+DEADLOCK_MESSAGE: Final = "Single thread executor already being used, would deadlock"
+
+#: The call running on the process-wide sync thread that this code descends from
+#: (:ref:`deadlock-detection`, first case).
+SYNC_THREAD_CALL: Final[ContextVar[Call | None]] = ContextVar(
+    "asgiref.sync.sync_thread_call", default=None
+)
+
+_transition_lock: Final = threading.Lock()
+
+
+# -- the call in flight -------------------------------------------------------------------
+
+
+class CallState(enum.Enum):
+    """Lifecycle of a :class:`Call`."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Call:
+    """A ``sync_to_async`` call in flight.
+
+    Args:
+        wrapper: The ``SyncToAsync`` object; its ``thread_handler`` runs the call.
+        loop: The awaiting coroutine's running loop.
+        exc_info: ``sys.exc_info()`` of the caller, made current around ``func``.
+        child: ``functools.partial(wrapper.func, *args, **kwargs)``.
+        ctx: The context to run in (a copy, or the user's ``context=``).
+        handoff: How the worker takes over ``ctx``'s ``Local`` values.
+    """
+
+    __slots__ = (
+        "child",
+        "ctx",
+        "error",
+        "exc_info",
+        "generation",
+        "handoff",
+        "inner_task",
+        "loop",
+        "on_sync_thread",
+        "result",
+        "state",
+        "task",
+        "waiter",
+        "wrapper",
+    )
+
+    def __init__(
+        self,
+        wrapper: SyncToAsync[..., Any],
+        loop: asyncio.AbstractEventLoop,
+        exc_info: ExcInfo,
+        child: partial[Any],
+        ctx: Context,
+        handoff: Handoff,
+    ) -> None:
+        self.wrapper = wrapper
+        self.loop = loop
+        self.exc_info = exc_info
+        self.child = child
+        self.ctx = ctx
+        self.handoff = handoff
+        self.task = asyncio.current_task(loop)
+        self.generation = _threads.generation()
+        self.state = CallState.QUEUED
+        self.waiter: asyncio.Future[None] = loop.create_future()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.inner_task: asyncio.Task[Any] | None = None
+        self.on_sync_thread = False
+
+    # -- worker side ------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run the call (unless cancelled while queued) and deliver its outcome.
+
+        Runs in: the worker thread.  Never raises.
+        """
+        __traceback_hide__ = True
+        with _transition_lock:
+            if self.state is not CallState.QUEUED:
+                return
+            self.state = CallState.RUNNING
+        try:
+            self.result = self.ctx.run(self._invoke)
+        except StopIteration as exc:  # D26: a future cannot carry StopIteration
+            error = RuntimeError("sync function raised StopIteration")
+            error.__cause__ = exc
+            self.error = error
+        except BaseException as exc:
+            self.error = exc
+        self.state = CallState.DONE
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting
+            self.loop.call_soon_threadsafe(self._deliver)
+
+    def _invoke(self) -> Any:
+        """Runs in: the worker thread, inside ``ctx``."""
+        __traceback_hide__ = True
+        handoff = self.handoff
+        home = None if handoff is Handoff.NONE else _local_home.adopt()
+        thread = THREAD
+        previous = thread.call
+        thread.call = self
+        token = SYNC_THREAD_CALL.set(self) if self.on_sync_thread else None
+        try:
+            return self.wrapper.thread_handler(
+                self.loop, self.exc_info, self.task, self.call_child, self.child
+            )
+        finally:
+            thread.call = previous
+            if token is not None:
+                SYNC_THREAD_CALL.reset(token)
+            if home is not None and handoff is Handoff.IN_PLACE:
+                _local_home.restore(home)
+
+    def call_child(self, child: Callable[[], Any]) -> Any:
+        """Call ``child()`` with the caller's active exception made current.
+
+        This is the ``func`` argument of ``thread_handler``.
+
+        Runs in: the worker thread.
+        """
+        __traceback_hide__ = True
+        exc = self.exc_info[1]
+        if exc is None:
+            return child()
+        traceback = exc.__traceback__
+        try:
+            raise exc
+        except BaseException:
+            exc.__traceback__ = traceback
+            return child()
+
+    # -- loop side --------------------------------------------------------------
+
+    def _deliver(self) -> None:
+        """Runs in: the awaiting loop's thread."""
+        waiter = self.waiter
+        if not waiter.done():
+            waiter.set_result(None)
+
+    def running_on_parent(self) -> bool:
+        """Return whether this call may act as a parent loop for ``async_to_sync``.
+
+        See :ref:`loop-parent`.
+
+        Runs in: the thread executing the call.
+        """
+        return self.generation == _threads.generation() and self.loop.is_running()
+
+    async def wait(self) -> Any:
+        """Wait for the outcome, handling cancellation (:ref:`sync-cancellation`).
+
+        Cancellation: a call still queued is dropped; a call running an inner
+        ``async_to_sync`` task on this loop gets the cancellation forwarded to that
+        task and is waited for; otherwise ``CancelledError`` is raised at once and the
+        sync function keeps running.
+
+        Runs in: the awaiting loop's thread.
+        """
+        __traceback_hide__ = True
+        forwarded = 0
+        while True:
+            try:
+                await self.waiter
+                break
+            except asyncio.CancelledError:
+                if not self._forward_cancel():
+                    raise
+                forwarded += 1
+                self.waiter = self.loop.create_future()
+        task = self.task
+        if forwarded and task is not None and not isinstance(self.error, asyncio.CancelledError):
+            for _ in range(forwarded):  # the cancellation was delivered to the inner task
+                task.uncancel()
+        return self.unwrap()
+
+    def _forward_cancel(self) -> bool:
+        """Apply a cancellation; return ``True`` when the call must still be awaited."""
+        with _transition_lock:
+            if self.state is CallState.QUEUED:
+                self.state = CallState.CANCELLED
+                return False
+        inner = self.inner_task
+        if self.state is CallState.RUNNING and inner is not None and not inner.done():
+            inner.cancel()
+            return True
+        return False
+
+    def finished(self) -> bool:
+        """Return whether the call has run to its end.  Runs in: any thread."""
+        return self.state is CallState.DONE
+
+    def unwrap(self) -> Any:
+        """Return the result or raise the error.  Runs in: the awaiting loop's thread."""
+        __traceback_hide__ = True
+        error = self.error
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error
+                self.error = None
+        return self.result
+
+
+# -- where thread-sensitive calls go ------------------------------------------------------
+
+
+def deadlock_error(where: str) -> RuntimeError:
+    """Build the "would deadlock" error, naming the thread involved and the fix."""
+    return RuntimeError(
+        f"{DEADLOCK_MESSAGE}: this code already runs on (or waits for) {where}; "
+        "call the sync function directly, or use sync_to_async(thread_sensitive=False)"
+    )
+
+
+def submit_thread_sensitive(call: Call) -> None:
+    """Queue ``call`` on the thread :ref:`thread-sensitive-rules` choose (first match wins).
+
+    Runs in: the awaiting loop's thread, when the call is submitted.
+
+    Raises:
+        RuntimeError: "would deadlock" (:ref:`deadlock-detection`), or "has exited" from
+            an exited ``ThreadSensitiveContext(executor=...)``.
+    """
+    bridge = BRIDGE.get()
+    # ts-bridge: the bridge this code descends from; [D18] falls through once it returned.
+    if bridge is not None and not bridge.owned_by_current_thread() and bridge.enqueue(call.run):
+        return
+    scope = SCOPE.get()
+    if scope is not None:  # ts-scope
+        scope.submit(call)
+        return
+    state = loop_state(call.loop)
+    # ts-loop-owner: the running loop was created by a bridge that is still blocked.
+    owner = state.owner if state is not None else None
+    if owner is not None and not owner.owned_by_current_thread() and owner.enqueue(call.run):
+        return
+    _submit_to_sync_thread(call)
+
+
+def _submit_to_sync_thread(call: Call) -> None:
+    """:ref:`ts-sync-thread`, guarded by both cases of :ref:`deadlock-detection`."""
+    running = SYNC_THREAD_CALL.get()
+    if running is not None and running.state is CallState.RUNNING:
+        raise deadlock_error("the process-wide sync thread (called from its own call)")
+    worker = _threads.sync_worker()
+    if worker.is_current():  # [D20]
+        raise deadlock_error("the process-wide sync thread")
+    call.on_sync_thread = True
+    worker.submit(call.run)
+
+
+# -- the wrapper --------------------------------------------------------------------------
+
 
 def _check_wrappable(func: object, thread_sensitive: bool, executor: object) -> None:
-    """The construction guards of §2.1, in their observable order."""
+    """The construction guards, in asgiref's order (which error wins is observable)."""
     if not callable(func) or is_async_callable(func):
         raise TypeError(
             f"sync_to_async can only be applied to sync functions. Got {func!r}; "
@@ -51,10 +352,10 @@ def _write_back(call: Call) -> None:
     Runs in: the awaiting loop's thread, in the caller's context.
     """
     if not call.on_sync_thread:
-        _context.write_back(call.ctx)
+        _local_home.write_back(call.ctx)
         return
     previous = SYNC_THREAD_CALL.get()
-    _context.write_back(call.ctx)
+    _local_home.write_back(call.ctx)
     if SYNC_THREAD_CALL.get() is not previous:
         SYNC_THREAD_CALL.set(previous)
 
@@ -81,7 +382,7 @@ class SyncToAsync(Generic[_P, _R]):
 
     ``await SyncToAsync(func)(*args, **kwargs)`` runs ``func(*args, **kwargs)`` without
     blocking the event loop: thread-sensitive calls (the default) go to the thread the
-    contract's Table A chooses (see :doc:`/where-code-runs`); with
+    routing rules choose (:ref:`thread-sensitive-rules`); with
     ``thread_sensitive=False`` they go to ``executor`` or the loop's default executor.
 
     Args:
@@ -126,17 +427,17 @@ class SyncToAsync(Generic[_P, _R]):
 
         Runs in: the awaiting event loop's thread; ``func`` runs in the worker.
 
-        Cancellation: see the contract, §2.8 (``func`` keeps running unless it is
+        Cancellation: see :ref:`sync-cancellation` (``func`` keeps running unless it is
         still queued; a cancellation is forwarded into an inner ``async_to_sync``).
         """
-        __traceback_hide__ = True  # R11: Django's debug page hides this frame
+        __traceback_hide__ = True
         loop = asyncio.get_running_loop()
         context = self.context
         if context is None:
-            ctx, handoff = _context.capture(), Handoff.COPY
+            ctx, handoff = _local_home.capture(), Handoff.COPY
         else:  # the user's context is entered itself; its Local values go along too
             ctx = context
-            handoff = Handoff.IN_PLACE if context.run(_context.owns_values) else Handoff.NONE
+            handoff = Handoff.IN_PLACE if context.run(_local_home.owns_values) else Handoff.NONE
         child = functools.partial(self.func, *args, **kwargs)
         call = Call(self, loop, sys.exc_info(), child, ctx, handoff)
         if self._thread_sensitive:
@@ -181,7 +482,7 @@ class SyncToAsync(Generic[_P, _R]):
         Returns:
             The result of the wrapped function.
         """
-        __traceback_hide__ = True  # R11: Django's debug page hides this frame
+        __traceback_hide__ = True
         return func(*args, **kwargs)
 
     @overload

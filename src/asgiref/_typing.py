@@ -1,8 +1,8 @@
 """Static descriptions of ASGI scopes, events and applications (implementation of
 :mod:`asgiref.typing`).
 
-The definitions follow asgiref 3.13 key for key, including its quirks (contract §10,
-checklist §8): almost every key is *required*, ``headers`` are ``tuple[bytes, bytes]``,
+The definitions follow asgiref 3.13 key for key, including its quirks (see
+``docs/typing.rst``): almost every key is *required*, ``headers`` are ``tuple[bytes, bytes]``,
 ``http.disconnect`` is in both event unions and ``http.response.pathsend`` is in neither.
 
 This module deliberately does **not** use ``from __future__ import annotations``: with

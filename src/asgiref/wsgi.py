@@ -9,8 +9,8 @@ goes away.  See ``docs/wsgi.rst``.
 
 # ClientDisconnected and DuplicateHeadersError are importable and documented, but not
 # in ``__all__``, which lists exactly asgiref's public names.
-from asgiref._wsgi_errors import ClientDisconnected as ClientDisconnected
-from asgiref._wsgi_errors import DuplicateHeadersError as DuplicateHeadersError
-from asgiref._wsgi_instance import WsgiToAsgi, WsgiToAsgiInstance
+from asgiref._wsgi.adapter import WsgiToAsgi, WsgiToAsgiInstance
+from asgiref._wsgi.errors import ClientDisconnected as ClientDisconnected
+from asgiref._wsgi.errors import DuplicateHeadersError as DuplicateHeadersError
 
 __all__ = ["WsgiToAsgi", "WsgiToAsgiInstance"]

@@ -1,8 +1,8 @@
 """Which thread may read a context's default-``Local`` values, and the context hand-off.
 
 A default ``Local`` keeps its values in the current :mod:`contextvars` context (one
-context variable per attribute name, holding the raw value), but asgiref's contract
-says those values are *thread-bound*: a plain ``threading.Thread``,
+context variable per attribute name, holding the raw value), but asgiref's
+``Local`` values are *thread-bound* (``docs/local.rst``): a plain ``threading.Thread``,
 ``asyncio.to_thread`` or ``run_in_executor`` that runs a *copy* of the writer's
 context must not see them.  Only this package's bridges carry them across threads.
 
@@ -22,7 +22,7 @@ owns the current context's ``Local`` values (:data:`NOBODY` before anyone wrote)
   the worker thread the copy's home, so the worker sees the caller's values.
   :func:`write_back` (caller side) copies the worker's changes back, except the home
   itself.  A user-supplied context that the worker runs in place gets its home back
-  with :func:`restore` afterwards.
+  with :func:`restore` afterwards.  :class:`Handoff` names the three cases.
 
 Guarantees: every function here is cheap (a few context-variable operations) except
 the forgetting in :func:`claim_home`, which is linear in the number of live ``Local``
@@ -38,6 +38,7 @@ unreachable corner).
 from __future__ import annotations
 
 import contextvars
+import enum
 import threading
 import weakref
 from threading import get_ident
@@ -46,6 +47,7 @@ from typing import Any, Final
 __all__ = [
     "DELETED",
     "NOBODY",
+    "Handoff",
     "adopt",
     "capture",
     "claim_home",
@@ -60,6 +62,18 @@ NOBODY: Final = -1
 
 #: The value of a default-``Local`` variable that holds no value (deleted or forgotten).
 DELETED: Final = object()
+
+
+class Handoff(enum.Enum):
+    """How a bridge's worker takes over the ``Local`` values of the context it runs in."""
+
+    #: A bridge's copy of the caller's context: adopt it; the copy is thrown away.
+    COPY = "copy"
+    #: The user's ``context=``, whose home is the caller: adopt it, then give it back.
+    IN_PLACE = "in place"
+    #: The user's ``context=``, whose values the caller cannot see either: leave it.
+    NONE = "none"
+
 
 _HOME: Final[contextvars.ContextVar[int]] = contextvars.ContextVar("asgiref.home", default=NOBODY)
 

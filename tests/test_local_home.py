@@ -1,4 +1,4 @@
-"""The context hand-off that binds default-``Local`` values to a thread (``asgiref._context``)."""
+"""How default-``Local`` values are bound to a thread (``asgiref._local_home``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import gc
 import threading
 import weakref
 
-from asgiref import _context
+from asgiref import _local_home
 from asgiref.local import Local
 
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("test_context_var")
@@ -22,15 +22,15 @@ def _in_thread(target: object) -> None:
 
 
 def test_a_fresh_context_has_no_home() -> None:
-    assert contextvars.Context().run(_context.owns_values) is False
+    assert contextvars.Context().run(_local_home.owns_values) is False
 
 
 def test_claim_home_makes_this_thread_the_home_and_is_idempotent() -> None:
     def claim_twice() -> tuple[bool, bool]:
-        _context.claim_home()
-        first = _context.owns_values()
-        _context.claim_home()
-        return first, _context.owns_values()
+        _local_home.claim_home()
+        first = _local_home.owns_values()
+        _local_home.claim_home()
+        return first, _local_home.owns_values()
 
     assert contextvars.Context().run(claim_twice) == (True, True)
 
@@ -47,16 +47,16 @@ def test_a_foreign_thread_running_a_copy_forgets_the_inherited_values_when_it_cl
     seen: list[object] = []
 
     def foreign() -> None:
-        seen.append(copied.run(_context.owns_values))
+        seen.append(copied.run(_local_home.owns_values))
         seen.append(copied.run(hasattr, local, "x"))
-        copied.run(_context.claim_home)
-        seen.append(copied.run(_context.owns_values))
+        copied.run(_local_home.claim_home)
+        seen.append(copied.run(_local_home.owns_values))
         seen.append(copied.run(hasattr, local, "x"))
 
     _in_thread(foreign)
     assert seen == [False, False, True, False]
     assert original.run(getattr, local, "x") == "owner's"
-    assert copied.run(_context.owns_values) is False  # its home is the foreign thread now
+    assert copied.run(_local_home.owns_values) is False  # its home is the foreign thread now
 
 
 def test_adopt_makes_the_worker_the_home_and_restore_gives_it_back() -> None:
@@ -64,33 +64,33 @@ def test_adopt_makes_the_worker_the_home_and_restore_gives_it_back() -> None:
 
     def caller() -> contextvars.Context:
         local.x = "caller's"
-        return _context.capture()
+        return _local_home.capture()
 
     copied = contextvars.Context().run(caller)
     seen: list[object] = []
 
     def worker() -> None:
-        token = copied.run(_context.adopt)
+        token = copied.run(_local_home.adopt)
         seen.append(copied.run(getattr, local, "x"))
-        copied.run(_context.restore, token)
-        seen.append(copied.run(_context.owns_values))
+        copied.run(_local_home.restore, token)
+        seen.append(copied.run(_local_home.owns_values))
 
     _in_thread(worker)
     assert seen == ["caller's", False]
-    assert copied.run(_context.owns_values) is True  # the home is the caller's thread again
+    assert copied.run(_local_home.owns_values) is True  # the home is the caller's thread again
 
 
 def test_a_dead_local_is_no_longer_tracked() -> None:
     gc.collect()
-    before = len(_context._TRACKED)
+    before = len(_local_home._TRACKED)
     local = Local()
     local.x = 1
-    assert len(_context._TRACKED) == before + 1
+    assert len(_local_home._TRACKED) == before + 1
     ref = weakref.ref(local)
     del local
     gc.collect()
     assert ref() is None
-    assert len(_context._TRACKED) == before
+    assert len(_local_home._TRACKED) == before
 
 
 def test_write_back_copies_changed_values_by_identity_but_never_the_home() -> None:
@@ -104,19 +104,19 @@ def test_write_back_copies_changed_values_by_identity_but_never_the_home() -> No
 
     def caller() -> None:
         VAR.set("before")
-        copied = _context.capture()
+        copied = _local_home.capture()
 
         def worker() -> None:
-            copied.run(_context.adopt)
+            copied.run(_local_home.adopt)
             copied.run(VAR.set, "after")
 
         _in_thread(worker)
-        _context.write_back(copied)
+        _local_home.write_back(copied)
         assert VAR.get() == "after"
-        assert _context.owns_values()  # the home itself was not copied back
+        assert _local_home.owns_values()  # the home itself was not copied back
         loud_var: contextvars.ContextVar[Loud] = contextvars.ContextVar("loud")
         loud_var.set(Loud())
-        _context.write_back(contextvars.copy_context())
+        _local_home.write_back(contextvars.copy_context())
 
     caller_ctx.run(caller)
 
@@ -124,14 +124,14 @@ def test_write_back_copies_changed_values_by_identity_but_never_the_home() -> No
 def test_write_back_keeps_the_callers_value_when_the_worker_reset_it() -> None:
     def caller() -> None:
         VAR.set("mine")
-        copied = _context.capture()
+        copied = _local_home.capture()
 
         def worker() -> None:
             token = VAR.set("temporary")
             VAR.reset(token)
 
         copied.run(worker)
-        _context.write_back(copied)
+        _local_home.write_back(copied)
         assert VAR.get() == "mine"
 
     contextvars.Context().run(caller)

@@ -29,9 +29,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Final
 
-from asgiref._wsgi_errors import ClientDisconnected
-from asgiref._wsgi_inbox import inbox_for, wait_released
-from asgiref._wsgi_link import Link
+from asgiref._wsgi.errors import ClientDisconnected
+from asgiref._wsgi.response_window import Link, inbox_for, wait_released
 
 __all__ = ["READ_AHEAD", "InputPipe", "WsgiInput", "pump"]
 

@@ -19,6 +19,18 @@ Wake-ups are batched, so a loop that keeps up costs no cross-thread hop per chun
 
 Guarantees: a worker never waits for a loop that is gone (the loop is closed or
 the ASGI call is over); the final batch (:meth:`Link.finish`) never blocks.
+
+Wake-ups go through the loop's :class:`Inbox` (also used by the request body,
+:mod:`asgiref._wsgi.request_body`): ``loop.call_soon_threadsafe`` writes to the loop's
+self-pipe on every call; with many worker threads handing messages to one loop, those
+writes (each a system call that also releases the GIL) dominate.  An inbox queues the
+callbacks and wakes the loop only when no wake-up is pending yet.  Every posted
+callback runs exactly once, on the loop thread, in posting order per thread; posting
+to a closed loop raises :class:`RuntimeError` (as ``call_soon_threadsafe`` does).  The
+inbox assumes ``deque.append``/``popleft`` are atomic, and a reader may see a stale
+``_pending`` only in the safe direction: the loop clears ``_pending`` *before*
+draining, so an item appended while ``_pending`` still reads true is drained by the
+drain already scheduled.
 """
 
 from __future__ import annotations
@@ -28,13 +40,23 @@ import asyncio
 import contextlib
 import enum
 import threading
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from asgiref._wsgi_inbox import inbox_for, wait_released
-
-__all__ = ["WINDOW_BYTES", "WINDOW_ITEMS", "Link", "LinkState", "Message", "Send"]
+__all__ = [
+    "POLL_INTERVAL",
+    "WINDOW_BYTES",
+    "WINDOW_ITEMS",
+    "Inbox",
+    "Link",
+    "LinkState",
+    "Message",
+    "Send",
+    "inbox_for",
+    "wait_released",
+]
 
 #: Most body items the application may have produced that were not sent yet.
 WINDOW_ITEMS: Final = 10
@@ -46,6 +68,80 @@ Message = dict[str, Any]
 Send = Callable[[Message], Awaitable[None]]
 
 _FINAL: Final[tuple[list[Message], int, int]] = ([], 0, 0)  # marker: only the final batch left
+
+
+# -- coalesced wake-ups ---------------------------------------------------------------
+
+#: Seconds between checks whether the loop was closed while a worker waits on it.
+POLL_INTERVAL = 1.0
+
+_inboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Inbox] = weakref.WeakKeyDictionary()
+
+
+class Inbox:
+    """Callbacks from worker threads for one event loop.
+
+    Args:
+        loop: The loop that runs the callbacks.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._queue: deque[tuple[Callable[..., None], tuple[Any, ...]]] = deque()
+        self._pending = False  # a drain is scheduled and has not started yet
+
+    def post(self, callback: Callable[..., None], *args: Any) -> None:
+        """Run ``callback(*args)`` on the loop thread soon.
+
+        Raises:
+            RuntimeError: The loop is closed.
+
+        Runs in: any thread.
+        """
+        self._queue.append((callback, args))
+        if not self._pending:
+            self._pending = True
+            try:
+                self._loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:
+                self._pending = False
+                raise
+
+    def _drain(self) -> None:
+        """Runs in: the loop thread."""
+        self._pending = False
+        queue = self._queue
+        while queue:
+            callback, args = queue.popleft()
+            callback(*args)
+
+
+def inbox_for(loop: asyncio.AbstractEventLoop) -> Inbox:
+    """Return ``loop``'s inbox, creating it on first use.  Runs in: the loop thread."""
+    try:
+        inbox = _inboxes.get(loop)
+        if inbox is None:
+            inbox = _inboxes[loop] = Inbox(loop)
+    except TypeError:  # a loop type without weak-reference support: no sharing
+        inbox = Inbox(loop)
+    return inbox
+
+
+def wait_released(lock: _thread.LockType, loop: asyncio.AbstractEventLoop) -> bool:
+    """Block until the loop releases ``lock``; ``False`` if the loop was closed first.
+
+    A loop closed with callbacks still queued never runs them; the worker must not
+    wait for it forever.
+
+    Runs in: a worker thread.
+    """
+    while not lock.acquire(timeout=POLL_INTERVAL):
+        if loop.is_closed():
+            return False
+    return True
+
+
+# -- the response window --------------------------------------------------------------
 
 
 class LinkState(enum.Enum):

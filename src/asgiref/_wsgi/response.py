@@ -2,13 +2,13 @@
 
 One :class:`Response` per request, used only on that request's WSGI worker thread.
 It turns what the application produces into ASGI messages and hands them to the
-loop through the request's :class:`~asgiref._wsgi_link.Link`:
+loop through the request's :class:`~asgiref._wsgi.response_window.Link`:
 
 * a ``list`` or ``tuple`` body (nothing lazy to run) goes over in **one** hand-off,
   together with the start message and the final empty body;
 * any other iterable is iterated while the response window has room (at most
   ``WINDOW_ITEMS`` items and ``WINDOW_BYTES`` bytes produced but not yet sent; see
-  :mod:`asgiref._wsgi_link`), ``write()`` data likewise;
+  :mod:`asgiref._wsgi.response_window`), ``write()`` data likewise;
 * a ``wsgi.file_wrapper`` result becomes ``http.response.pathsend`` when the server
   offers that extension and the file is a regular file on disk.
 
@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Final
 
-from asgiref._wsgi_errors import ClientDisconnected
-from asgiref._wsgi_filewrapper import FileWrapper, pathsend_path
-from asgiref._wsgi_link import Link, LinkState, Message
+from asgiref._wsgi.errors import ClientDisconnected
+from asgiref._wsgi.filewrapper import FileWrapper, pathsend_path
+from asgiref._wsgi.response_window import Link, LinkState, Message
 
 __all__ = ["ExcInfo", "Response", "as_bytes"]
 

@@ -1,15 +1,20 @@
-"""``WsgiToAsgi`` and ``WsgiToAsgiInstance``: the ASGI side of the WSGI adapter.
+"""``WsgiToAsgi`` and ``WsgiToAsgiInstance``: serve a WSGI application over ASGI.
 
-Per HTTP request, the ASGI task (the coroutine a server awaits):
+One HTTP request is one :class:`_Request`; both halves of its hand-off live there:
 
-1. receives the first ``http.request`` message and builds the environ;
-2. submits **one job** to the worker pool: that job runs the application, the
-   iteration and ``close()`` in a copy of the caller's context;
-3. sends the messages the job hands back (:meth:`Link.serve`) until the job's
-   final hand-off, then copies context changes back and returns or raises.
+1. the ASGI task (the coroutine a server awaits, on the event loop) receives the first
+   ``http.request`` message, builds the environ and submits the request's **one job**
+   (:meth:`_Request.work`) to a bounded worker pool (:mod:`asgiref._threads`);
+2. the job (a pool thread) runs the application, the iteration and ``close()`` in a
+   copy of the caller's context, with the server's loop as the thread's *parent loop*
+   (:class:`ParentLoop`), handing messages over through the request's
+   :class:`~asgiref._wsgi.response_window.Link`;
+3. the ASGI task sends those messages (:meth:`Link.serve`) until the job's final
+   hand-off, then copies context changes back and returns or raises.
 
 Request body reads and ``http.disconnect`` detection go through
-:mod:`asgiref._wsgi_input`.
+:mod:`asgiref._wsgi.request_body`; the response side through
+:mod:`asgiref._wsgi.response`.
 """
 
 from __future__ import annotations
@@ -18,20 +23,19 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import Context
-from functools import partial
 from typing import Any, Final
-from wsgiref.types import StartResponse, WSGIApplication
+from wsgiref.types import WSGIApplication
 
-from asgiref._context import adopt, capture, write_back
-from asgiref._wsgi_environ import build_environ
-from asgiref._wsgi_errors import ClientDisconnected, DuplicateHeadersError
-from asgiref._wsgi_input import InputPipe, WsgiInput, pump
-from asgiref._wsgi_link import Link, LinkState, Message
-from asgiref._wsgi_parent import ParentLoop, enter, leave
-from asgiref._wsgi_pool import WorkerPool, default_pool
-from asgiref._wsgi_response import ExcInfo, Response
+from asgiref import _threads
+from asgiref._local_home import adopt, capture, write_back
+from asgiref._state import THREAD
+from asgiref._wsgi.environ import build_environ
+from asgiref._wsgi.errors import ClientDisconnected, DuplicateHeadersError
+from asgiref._wsgi.request_body import InputPipe, WsgiInput, pump
+from asgiref._wsgi.response import ExcInfo, Response
+from asgiref._wsgi.response_window import Link, LinkState, Message
 
-__all__ = ["WsgiToAsgi", "WsgiToAsgiInstance", "logger"]
+__all__ = ["ParentLoop", "WsgiToAsgi", "WsgiToAsgiInstance", "logger"]
 
 #: Logger for application errors (``asgiref.wsgi``).
 logger = logging.getLogger("asgiref.wsgi")
@@ -72,7 +76,11 @@ class WsgiToAsgi:
     ) -> None:
         self.wsgi_application = wsgi_application
         self.duplicate_header_limit = duplicate_header_limit
-        self._pool = None if max_workers is None else WorkerPool(max_workers)
+        self._pool = (
+            None
+            if max_workers is None
+            else _threads.WorkerPool("asgiref-wsgi", max_workers=max_workers)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection (``http`` or ``lifespan``).
@@ -81,8 +89,7 @@ class WsgiToAsgi:
         """
         __traceback_hide__ = True
         instance = WsgiToAsgiInstance(self.wsgi_application, self.duplicate_header_limit)
-        instance._pool = self._pool
-        await instance(scope, receive, send)
+        await instance._serve(scope, receive, send, self._pool or _threads.wsgi_pool())
 
 
 class WsgiToAsgiInstance:
@@ -98,7 +105,6 @@ class WsgiToAsgiInstance:
     ) -> None:
         self.wsgi_application = wsgi_application
         self.duplicate_header_limit = duplicate_header_limit
-        self._pool: WorkerPool | None = None  # None: the process-wide pool
         self._response: Response | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -117,6 +123,13 @@ class WsgiToAsgiInstance:
         and then calls ``close()``.
         """
         __traceback_hide__ = True
+        await self._serve(scope, receive, send, _threads.wsgi_pool())
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, pool: _threads.WorkerPool
+    ) -> None:
+        """:meth:`__call__`, running the request on ``pool``.  Runs in: the event loop."""
+        __traceback_hide__ = True
         self.scope = scope
         kind = scope["type"]
         if kind != "http":
@@ -130,7 +143,7 @@ class WsgiToAsgiInstance:
             return
         if kind != "http.request":
             raise ValueError(f"{_NON_REQUEST}; got {kind!r}")
-        await _Exchange(self, scope, receive, send).run(first)
+        await _Request(self, scope, receive, send).serve(first, pool)
 
     def build_environ(self, scope: Scope, body: Any) -> dict[str, Any]:
         """Return the WSGI environ for ``scope``, with ``body`` as ``wsgi.input``.
@@ -177,8 +190,52 @@ async def _answer_lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-class _Exchange:
-    """The loop side of one HTTP request.  Runs in: the ASGI task (event loop)."""
+class ParentLoop:
+    """The server loop as the *parent loop* of one request's worker thread.
+
+    asgiref 3.13 ran WSGI applications inside ``sync_to_async``, so ``async_to_sync``
+    called by the application ran its coroutine as a task on the server's loop
+    (:ref:`loop-parent`), next to the loop-bound resources it may use (a Channels
+    layer, a connection pool).  Our worker threads are not ``sync_to_async`` workers,
+    so while a request runs its thread carries this marker in the bridges'
+    per-thread state (``THREAD.call``, typed by ``asgiref._state.ParentCall``).
+
+    Guarantees: the marker is set only while the worker runs the request (application
+    call, iteration, ``close()``) and the previous value is restored afterwards; a
+    loop that stopped, or a process forked since, is never used.
+
+    Args:
+        loop: The event loop running the request's ASGI task.
+    """
+
+    __slots__ = ("generation", "inner_task", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.inner_task: asyncio.Task[Any] | None = None  # written by the async_to_sync bridge
+        self.generation = _threads.generation()
+
+    def cancel_inner(self) -> None:
+        """Cancel the ``async_to_sync`` task the worker is blocked on, if any.
+
+        The worker's ``async_to_sync`` call then raises ``CancelledError`` at once,
+        instead of keeping the thread until the coroutine ends.
+
+        Runs in: the loop thread, when the request's ASGI call is cancelled.
+        """
+        if self.inner_task is not None:
+            self.inner_task.cancel()
+
+    def running_on_parent(self) -> bool:
+        """Whether ``async_to_sync`` may run its coroutine on :attr:`loop` now.
+
+        Runs in: the request's worker thread.
+        """
+        return self.generation == _threads.generation() and self.loop.is_running()
+
+
+class _Request:
+    """One HTTP request: the loop side and the worker side of its hand-off."""
 
     def __init__(
         self, instance: WsgiToAsgiInstance, scope: Scope, receive: Receive, send: Send
@@ -189,11 +246,19 @@ class _Exchange:
         self._send = send
         self._loop = asyncio.get_running_loop()
         self._link = Link(self._loop, self._start_pump)
+        self._parent = ParentLoop(self._loop)
+        self._ctx = Context()  # replaced by the caller's context just before submitting
         self._pipe: InputPipe | None = None
         self._pump: asyncio.Task[None] | None = None
         self._over = False
+        # Set by serve() before the job is submitted; read by the worker.
+        self._environ: dict[str, Any] = {}
+        self._response: Response | None = None
 
-    async def run(self, first: Mapping[str, Any]) -> None:
+    # -- loop side ----------------------------------------------------------------------
+
+    async def serve(self, first: Mapping[str, Any], pool: _threads.WorkerPool) -> None:
+        """Run the request on ``pool`` and send its response.  Runs in: the ASGI task."""
         __traceback_hide__ = True
         instance, link = self._instance, self._link
         body = first.get("body", b"")
@@ -204,46 +269,30 @@ class _Exchange:
             self._start_pump,
         )
         try:
-            environ = instance.build_environ(self._scope, WsgiInput(pipe))
+            self._environ = instance.build_environ(self._scope, WsgiInput(pipe))
         except DuplicateHeadersError:
             for message in _BAD_REQUEST:
                 await self._send(message)
             return
         extensions = self._scope.get("extensions") or {}
-        response = instance._response = Response(link, "http.response.pathsend" in extensions)
-        ctx, parent = self._submit(environ, response)
+        self._response = Response(link, "http.response.pathsend" in extensions)
+        instance._response = self._response
+        self._ctx = capture()
+        pool.run(self.work)
         try:
             error = await link.serve(self._send)
         except BaseException:
             link.cancel()
             pipe.fail(ClientDisconnected("the ASGI call was cancelled"))
-            parent.cancel_inner()
+            self._parent.cancel_inner()
             raise
         finally:
             self._over = True
             if self._pump is not None:
                 self._pump.cancel()
-        write_back(ctx)
+        write_back(self._ctx)
         if error is not None:
-            _report(error, link, response.start_sent)
-
-    def _submit(self, environ: dict[str, Any], response: Response) -> tuple[Context, ParentLoop]:
-        """Queue the request's job on the pool; return its context and parent marker."""
-        instance = self._instance
-        ctx = capture()
-        parent = ParentLoop(self._loop)
-        job = partial(
-            _work,
-            ctx,
-            instance.wsgi_application,
-            environ,
-            instance.start_response,
-            response,
-            self._link,
-            parent,
-        )
-        (instance._pool or default_pool()).submit(job)
-        return ctx, parent
+            _report(error, link, self._response.start_sent)
 
     def _start_pump(self) -> None:
         """Start reading the body / watching for disconnect.  Runs in: the loop."""
@@ -251,47 +300,36 @@ class _Exchange:
             assert self._pipe is not None
             self._pump = self._loop.create_task(pump(self._receive, self._pipe, self._link))
 
+    # -- worker side --------------------------------------------------------------------
 
-def _work(
-    ctx: Context,
-    app: WSGIApplication,
-    environ: dict[str, Any],
-    start_response: StartResponse,
-    response: Response,
-    link: Link,
-    parent: ParentLoop,
-) -> None:
-    """One request's whole life on the worker.  Runs in: a pool thread."""
-    __traceback_hide__ = True
-    try:
-        messages, error = ctx.run(_run_app, app, environ, start_response, response, link, parent)
-    except BaseException as exc:  # pragma: no cover - _run_app catches everything itself
-        messages, error = [], exc  # (kept so that the ASGI task can never wait forever)
-    link.finish(messages, error)
-
-
-def _run_app(
-    app: WSGIApplication,
-    environ: dict[str, Any],
-    start_response: StartResponse,
-    response: Response,
-    link: Link,
-    parent: ParentLoop,
-) -> tuple[list[Message], BaseException | None]:
-    """Call the application and consume its iterable.  Runs in: a pool thread, in ctx."""
-    __traceback_hide__ = True
-    adopt()  # a copy: its home never travels back, nothing to restore
-    if link.state is LinkState.CANCELLED:
-        return [], None
-    previous = enter(parent)
-    try:
+    def work(self) -> None:
+        """The request's whole life on the worker.  Runs in: a pool thread.  Never raises."""
+        __traceback_hide__ = True
         try:
-            result: Iterable[bytes] = app(environ, start_response)
-        except BaseException as exc:
-            return [], exc
-        return response.consume(result)
-    finally:
-        leave(previous)
+            messages, error = self._ctx.run(self._run_app)
+        except BaseException as exc:  # pragma: no cover - _run_app catches everything itself
+            messages, error = [], exc  # (kept so that the ASGI task can never wait forever)
+        self._link.finish(messages, error)
+
+    def _run_app(self) -> tuple[list[Message], BaseException | None]:
+        """Call the application and consume its iterable.  Runs in: a pool thread, in ctx."""
+        __traceback_hide__ = True
+        adopt()  # a copy: its home never travels back, nothing to restore
+        if self._link.state is LinkState.CANCELLED:
+            return [], None
+        response = self._response
+        assert response is not None
+        thread = THREAD
+        previous, thread.call = thread.call, self._parent
+        try:
+            try:
+                app = self._instance.wsgi_application
+                result: Iterable[bytes] = app(self._environ, self._instance.start_response)
+            except BaseException as exc:
+                return [], exc
+            return response.consume(result)
+        finally:
+            thread.call = previous
 
 
 def _report(error: BaseException, link: Link, started: bool) -> None:

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from asgiref._wsgi_errors import DuplicateHeadersError
-from asgiref._wsgi_filewrapper import FileWrapper
+from asgiref._wsgi.errors import DuplicateHeadersError
+from asgiref._wsgi.filewrapper import FileWrapper
 
 __all__ = ["build_environ", "split_path", "wsgi_str"]
 

@@ -1,0 +1,9 @@
+"""The WSGI adapters behind :mod:`asgiref.wsgi`.
+
+``WsgiToAsgi`` (serve a WSGI application from an ASGI server) is :mod:`.adapter`, with
+its parts: :mod:`.environ` (scope to environ), :mod:`.request_body`
+(``wsgi.input``), :mod:`.response` (``start_response``, ``write``, the iterable),
+:mod:`.response_window` (the bounded hand-off of response messages to the loop),
+:mod:`.filewrapper` and :mod:`.errors`.  Its worker threads are a bounded pool of
+:mod:`asgiref._threads`.
+"""
