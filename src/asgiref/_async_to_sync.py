@@ -31,11 +31,10 @@ from asgiref._coroutines import is_async_callable
 from asgiref._current_thread_executor import CurrentThreadExecutor
 from asgiref._state import (
     BRIDGE,
+    LOOP_OWNERS,
     SINGLE_THREAD,
     THREAD,
     ParentCall,
-    forget_loop,
-    register_loop,
 )
 
 __all__ = ["AsyncToSync", "async_to_sync"]
@@ -141,11 +140,11 @@ class _Job:
         __traceback_hide__ = True
         try:
             loop = asyncio.new_event_loop()
-            register_loop(loop, self.bridge)
+            LOOP_OWNERS[loop] = self.bridge
             try:
                 self._run_and_finalise(loop)
             finally:
-                forget_loop(loop)
+                del LOOP_OWNERS[loop]
                 loop.close()
         except BaseException as exc:  # no loop, or the loop broke down
             self.error = exc

@@ -14,8 +14,8 @@ The labels in brackets name the routing rules of ``docs/where-code-runs.rst``.
   the thread is executing (its *parent loop* [loop-parent]) and which bridge it is
   blocked in.  Read and written only by the thread itself.
 
-* Per-event-loop state (:func:`loop_state`): one :class:`LoopState` per loop created by
-  ``async_to_sync`` [ts-loop-owner], in a loop-keyed map, for as long as the loop runs.
+* Per-event-loop state (:data:`LOOP_OWNERS`): the bridge blocked on each loop created
+  by ``async_to_sync`` [ts-loop-owner], in a loop-keyed map, while the loop runs.
 
 The state of one ``sync_to_async`` call that only that bridge reads
 (``SYNC_THREAD_CALL``) lives in :mod:`asgiref._sync_to_async`.
@@ -37,14 +37,11 @@ __all__ = [
     "SCOPE",
     "SINGLE_THREAD",
     "THREAD",
-    "LoopState",
+    "LOOP_OWNERS",
     "ParentCall",
     "QueuedCall",
     "Scope",
     "SingleThreadRunner",
-    "forget_loop",
-    "loop_state",
-    "register_loop",
 ]
 
 
@@ -109,39 +106,10 @@ class _ThreadState(threading.local):
 THREAD: Final = _ThreadState()
 
 
-class LoopState:
-    """State of one event loop created by ``async_to_sync`` [loop-fresh].
-
-    Attributes:
-        owner: The executor of the bridge blocked on the loop's result [ts-loop-owner].
-    """
-
-    __slots__ = ("owner",)
-
-    def __init__(self, owner: CurrentThreadExecutor) -> None:
-        self.owner = owner
-
-
-# Loop-keyed: each entry is added by the thread about to run its loop and removed by
-# the same thread when the loop's bridge returns, so a plain dict is enough (no weak
-# references).  Thread rules: every access is one dict operation, which is atomic
-# (under the GIL, and per-object locked on free-threaded builds); no lock needed.
-_loops: dict[asyncio.AbstractEventLoop, LoopState] = {}
-
-
-def register_loop(loop: asyncio.AbstractEventLoop, owner: CurrentThreadExecutor) -> None:
-    """Record that ``owner``'s bridge created and waits on ``loop``.
-
-    Runs in: the thread about to run ``loop``.
-    """
-    _loops[loop] = LoopState(owner)
-
-
-def forget_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Drop the state :func:`register_loop` recorded.  Runs in: the thread that ran ``loop``."""
-    del _loops[loop]
-
-
-def loop_state(loop: asyncio.AbstractEventLoop) -> LoopState | None:
-    """Return the state of ``loop`` if ``async_to_sync`` created it.  Runs in: any thread."""
-    return _loops.get(loop) if _loops else None
+#: The loops created by ``async_to_sync`` [loop-fresh] -> the executor of the bridge
+#: blocked on the loop's result [ts-loop-owner].  Each entry is added by the thread
+#: about to run its loop and removed by the same thread when the loop's bridge returns,
+#: so a plain dict is enough (no weak references).  Thread rules: every access is one
+#: dict operation, which is atomic (under the GIL, and per-object locked on
+#: free-threaded builds); no lock needed.
+LOOP_OWNERS: Final[dict[asyncio.AbstractEventLoop, CurrentThreadExecutor]] = {}

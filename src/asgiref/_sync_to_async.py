@@ -43,7 +43,7 @@ from typing import Any, Final, Generic, ParamSpec, TypeVar, overload
 from asgiref import _local_home, _threads
 from asgiref._coroutines import is_async_callable, is_generator_callable, markcoroutinefunction
 from asgiref._local_home import Handoff
-from asgiref._state import BRIDGE, SCOPE, THREAD, loop_state
+from asgiref._state import BRIDGE, LOOP_OWNERS, SCOPE, THREAD
 
 __all__ = [
     "DEADLOCK_MESSAGE",
@@ -300,9 +300,8 @@ def submit_thread_sensitive(call: Call) -> None:
     if scope is not None:  # ts-scope
         scope.submit(call)
         return
-    state = loop_state(call.loop)
     # ts-loop-owner: the running loop was created by a bridge that is still blocked.
-    owner = state.owner if state is not None else None
+    owner = LOOP_OWNERS.get(call.loop) if LOOP_OWNERS else None
     if owner is not None and not owner.owned_by_current_thread() and owner.enqueue(call.run):
         return
     _submit_to_sync_thread(call)
