@@ -1,4 +1,4 @@
-"""``async_to_sync`` / ``AsyncToSync``: construction, metadata, Table B, semantics (§2.2)."""
+"""``async_to_sync`` / ``AsyncToSync``: construction, metadata, loop rules, semantics."""
 
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ def test_built_in_a_loop_and_called_later_after_the_loop_stopped() -> None:
         loop.close()
 
 
-# -- calling: Table B ----------------------------------------------------------------
+# -- calling: loop rules ------------------------------------------------------------
 
 
 @pytest.mark.asyncio

@@ -1,4 +1,4 @@
-"""asgiref.compatibility: classification order (contract section 8, checklist CORE-08)."""
+"""asgiref.compatibility: classification order (``docs/compatibility.rst``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``asgiref.current_thread_executor.CurrentThreadExecutor`` (contract §3)."""
+"""``asgiref.current_thread_executor.CurrentThreadExecutor`` (its docs page)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Default ``Local`` values across ``sync_to_async`` and ``async_to_sync`` (contract 2.6, 4)."""
+"""Default ``Local`` values across ``sync_to_async`` and ``async_to_sync`` (``docs/local.rst``)."""
 
 from __future__ import annotations
 

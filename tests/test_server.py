@@ -1,6 +1,6 @@
 """asgiref.server.StatelessServer.
 
-Contract section 5; D6, D16, D27, D29; checklist CORE-08, CORE-17.
+``docs/server.rst``; D6, D16, D27, D29.
 """
 
 from __future__ import annotations

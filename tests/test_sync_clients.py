@@ -1,4 +1,4 @@
-"""How real clients use the bridges' internals (contract §12: R1, R2, R4, R11)."""
+"""How real clients use the bridges' internals (Django, Channels, daphne)."""
 
 from __future__ import annotations
 
@@ -163,7 +163,7 @@ def test_R4_django_isinstance_check_on_async_test_methods() -> None:
     case.test_method()
 
 
-# -- R11: traceback hiding ---------------------------------------------------------------
+# -- traceback hiding [traceback-hide] -----------------------------------------------------------
 
 
 def _package_frames(tb: types.TracebackType | None) -> list[types.FrameType]:

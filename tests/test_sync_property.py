@@ -1,4 +1,4 @@
-"""Property test: random nesting trees of ``async_to_sync`` / ``sync_to_async`` (§2.3, §2.6).
+"""Property test: random nesting trees of ``async_to_sync`` / ``sync_to_async``.
 
 A tree alternates sync and async nodes.  A sync node calls each of its async children
 through ``async_to_sync`` (optionally with ``force_new_loop``); an async node awaits
@@ -10,24 +10,24 @@ variable.  For every generated tree, started from plain sync code and from
 ``asyncio.run``, the test checks that:
 
 * the tree completes, visiting every node in order, with the right total value;
-* every node ran where contract §2.3 says, derived from the tree:
+* every node ran where ``docs/where-code-runs.rst`` says, derived from the tree:
 
   - a thread-sensitive sync node whose parent awaits it inside an executor context runs
-    on that executor's thread (row A2: the context hides any bridge);
+    on that executor's thread ([ts-scope]: the context hides any bridge);
   - otherwise it runs on the thread of its sync grandparent (the thread blocked in the
-    bridge it descends from, row A1, which wins over a plain context); when its parent
+    bridge it descends from, [ts-bridge], which wins over a plain context); when its parent
     is the async root, on the root context's own thread if the root uses a plain
-    context (row A2) or else on the process-wide sync thread (row A4).  By induction a
+    context ([ts-scope]) or else on the process-wide sync thread ([ts-sync-thread]).  By induction a
     chain of thread-sensitive sync nodes all run on the outermost sync thread;
   - a non-thread-sensitive sync node runs on a default-executor thread: never on its
     loop's thread and never on a thread of a sync ancestor (those are blocked);
   - an async node called from a sync node that itself runs under ``sync_to_async`` runs
-    on that sync node's parent loop, on the loop's thread (row B1); one called from the
+    on that sync node's parent loop, on the loop's thread ([loop-parent]); one called from the
     sync root, or with ``force_new_loop``, runs on a fresh loop of its own, not on the
-    caller's thread, and that loop is closed afterwards (rows B3);
+    caller's thread, and that loop is closed afterwards ([loop-fresh]);
 
 * every context variable set anywhere in the tree is visible to the outermost caller
-  afterwards (§2.6), with the very object that was set.
+  afterwards, with the very object that was set.
 
 asgiref 3.13.0 passes this except for trees where a sync node calls ``async_to_sync``
 after a ``force_new_loop`` call that sent thread-sensitive work back to it (D35: asgiref
@@ -199,7 +199,7 @@ async def run_children(node: AsyncNode, record: Record) -> int:
 def check_placement(
     root: Node, record: Record, wide: threading.Thread, caller: threading.Thread
 ) -> None:
-    """Check every node's thread and loop against contract §2.3 (see the module docstring)."""
+    """Check every node's thread and loop against the rules (see the module docstring)."""
     fresh_loops: list[asyncio.AbstractEventLoop] = []
     root_context_threads: set[threading.Thread] = set()
 
@@ -257,7 +257,7 @@ def visible_markers(nodes: list[Node], record: Record) -> list[bool]:
 
 
 async def process_wide_thread() -> threading.Thread:
-    """The thread thread-sensitive calls from an async root land on (row A4)."""
+    """The thread thread-sensitive calls from an async root land on ([ts-sync-thread])."""
     return await sync_to_async(threading.current_thread)()
 
 

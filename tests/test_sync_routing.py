@@ -1,4 +1,4 @@
-"""Thread-sensitive routing, contract §2.3 Table A (rows A1-A4, D18)."""
+"""Thread-sensitive routing: the rules of ``docs/where-code-runs.rst``, and D18."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ async def test_D18_task_outliving_bridge_falls_through() -> None:
     async with ThreadSensitiveContext():
         middle_thread = await sync_to_async(middle)()
         go.set()
-        # No bridge on that thread is blocked any more: row A2 applies.
+        # No bridge on that thread is blocked any more: [ts-scope] applies.
         assert await spawned[0] == middle_thread
 
 

@@ -1,4 +1,4 @@
-"""``sync_to_async`` / ``SyncToAsync``: construction, wrapper object, calling (§2.1, §2.6-2.9)."""
+"""``sync_to_async`` / ``SyncToAsync``: construction, wrapper object, calling."""
 
 from __future__ import annotations
 
@@ -308,7 +308,7 @@ async def test_event_loop_is_not_blocked_by_the_function() -> None:
     assert await task == "done"
 
 
-# -- context variables (§2.6) ------------------------------------------------------
+# -- context variables -------------------------------------------------------------
 
 
 @pytest.mark.asyncio
@@ -429,7 +429,7 @@ async def test_user_context_owned_by_another_thread_shows_its_values_to_nobody()
     assert ctx.run(hasattr, local, "x") is False  # its home is the worker's thread now
 
 
-# -- exceptions (§2.7) ---------------------------------------------------------------
+# -- exceptions ---------------------------------------------------------------------
 
 
 @pytest.mark.asyncio
@@ -480,7 +480,7 @@ async def test_D26_stop_iteration_becomes_runtime_error() -> None:
     assert isinstance(info.value.__cause__, StopIteration)
 
 
-# -- cancellation (§2.8) -------------------------------------------------------------
+# -- cancellation [sync-cancellation] ---------------------------------------------------------
 
 
 @pytest.mark.asyncio
@@ -653,7 +653,7 @@ async def test_cancel_after_finish_raises_cancelled() -> None:
         await task
 
 
-# -- deadlock detection (§2.9) -------------------------------------------------------
+# -- deadlock detection [deadlock-detection] ---------------------------------------------------
 
 
 @pytest.mark.asyncio

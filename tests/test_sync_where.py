@@ -1,8 +1,9 @@
-"""Where does code run? Conformance tests for contract §2.3-§2.5 (Tables A, B, C).
+"""Where does code run? Conformance tests for ``docs/where-code-runs.rst``.
 
 Every test names the table row it checks.  Tests of a deliberate difference from
-asgiref 3.13.0 carry their D-id in their name (``test_D18_...``, ``test_D19_...`` from
-contract §14, and ``test_D35_...``, added by this team); asgiref 3.13.0 fails those.
+asgiref 3.13.0 carry their D-id in their name (``test_D18_...``, ``test_D19_...``,
+``test_D35_...``: see the "Differences from asgiref 3.13" page); asgiref 3.13.0 fails
+those.
 
 Threads are compared by identity (``threading.current_thread()`` objects kept alive
 by the test), loops by identity (loop objects kept alive by the test), so identifier
@@ -72,7 +73,7 @@ def named_default_executor(prefix: str) -> ThreadPoolExecutor:
 
 
 async def wide_thread() -> threading.Thread:
-    """Return the thread a thread-sensitive call lands on from here (row A4 at top level)."""
+    """The thread a thread-sensitive call lands on from here ([ts-sync-thread] at top level)."""
     return await sync_to_async(here)()
 
 
@@ -80,7 +81,7 @@ class DaemonThreadExecutor:
     """Duck-typed executor that runs every ``submit`` in a new daemon thread.
 
     It is not an ``Executor`` subclass: ``executor=`` accepts any object with a
-    ``submit()`` (contract §2.1).
+    ``submit()`` (``docs/sync.rst``).
 
     Used where a broken implementation would leave the worker blocked forever: a daemon
     thread cannot keep the test process alive.
@@ -114,7 +115,7 @@ def pool() -> Iterator[ThreadPoolExecutor]:
 
 
 # --------------------------------------------------------------------------------------
-# Table A: sync_to_async(f) with thread_sensitive=True
+# Thread-sensitive rules (docs/where-code-runs.rst): sync_to_async(f), thread_sensitive=True
 # --------------------------------------------------------------------------------------
 
 
@@ -517,7 +518,7 @@ async def test_non_thread_sensitive_calls_ignore_thread_sensitive_context(
 
 
 # --------------------------------------------------------------------------------------
-# Table B: async_to_sync(af)(...), which loop runs the coroutine
+# Loop rules (docs/where-code-runs.rst): async_to_sync(af)(...), which loop runs it
 # --------------------------------------------------------------------------------------
 
 
@@ -631,7 +632,7 @@ def test_D19_thread_that_left_its_sync_to_async_call_has_no_parent_loop() -> Non
     """D19: a thread is no longer a parent-loop thread once its ``sync_to_async`` call ended.
 
     The default executor's only thread runs a ``sync_to_async`` call, then plain
-    ``run_in_executor`` work that calls ``async_to_sync``: row B3 applies (a fresh loop).
+    ``run_in_executor`` work that calls ``async_to_sync``: [loop-fresh] applies (a fresh loop).
     asgiref 3.13.0 still hands the coroutine to the old parent loop.
     """
 
@@ -764,7 +765,8 @@ def test_force_new_loop_under_sync_to_async_runs_a_fresh_loop_and_serves_the_cal
 
 
 # --------------------------------------------------------------------------------------
-# Table C: summary by situation (async code / thread-sensitive / non-thread-sensitive)
+# The summary table of docs/where-code-runs.rst, by situation
+# (async code / thread-sensitive / non-thread-sensitive)
 # --------------------------------------------------------------------------------------
 
 
@@ -875,7 +877,7 @@ def test_c6_sync_code_run_by_sync_to_async_calls_async_to_sync_with_force_new_lo
 
 
 def test_D35_parent_loop_is_used_again_after_a_force_new_loop_call_that_used_this_thread() -> None:
-    """D35: row B1 still applies after a ``force_new_loop`` bridge that used this thread.
+    """D35: [loop-parent] still applies after a ``force_new_loop`` bridge that used this thread.
 
     The ``force_new_loop`` coroutine sent thread-sensitive work back to this thread; the
     thread is still inside its ``sync_to_async`` call, so the parent loop is used.

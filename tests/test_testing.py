@@ -1,4 +1,4 @@
-"""asgiref.testing.ApplicationCommunicator (contract section 7; checklist CORE-05, CORE-06)."""
+"""asgiref.testing.ApplicationCommunicator (``docs/testing.rst``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""asgiref.timeout.timeout, the deprecated shim (contract section 9; D22)."""
+"""asgiref.timeout.timeout, the deprecated shim (``docs/timeout.rst``; D22)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Disconnect, send errors and cancellation in ``asgiref.wsgi`` (contract §6.5; D1, D13)."""
+"""Disconnect, send errors and cancellation in ``asgiref.wsgi`` (``docs/wsgi.rst``; D1, D13)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Environ mapping of ``asgiref.wsgi`` (contract §6.2; D3, D4, D5, D9, D15, D30, D31)."""
+"""Environ mapping of ``asgiref.wsgi`` (``docs/wsgi.rst``; D3, D4, D5, D9, D15, D30, D31)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from wsgi_support import END, Environ, StartResponse, http_scope, request, run_a
 
 
 def environ_for(**scope: Any) -> Environ:
-    return WsgiToAsgiInstance(None).build_environ(http_scope(**scope), None)  # type: ignore[arg-type]  # the contract's "app None" instance
+    return WsgiToAsgiInstance(None).build_environ(http_scope(**scope), None)  # type: ignore[arg-type]  # an instance with no app, as asgiref allows
 
 
 def test_build_environ_maps_the_basic_keys() -> None:

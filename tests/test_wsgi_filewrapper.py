@@ -1,4 +1,4 @@
-"""``wsgi.file_wrapper`` and ``http.response.pathsend`` (contract §6.2; D31; EXT-PATH)."""
+"""``wsgi.file_wrapper`` and ``http.response.pathsend`` (``docs/wsgi.rst``; D31)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Streaming ``wsgi.input`` (contract §6.3; D8)."""
+"""Streaming ``wsgi.input`` (``docs/wsgi.rst``; D8)."""
 
 from __future__ import annotations
 

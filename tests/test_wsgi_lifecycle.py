@@ -1,4 +1,4 @@
-"""Request lifecycle of ``asgiref.wsgi``: threads, context, errors, close(), scopes (§6.1, §6.5)."""
+"""Request lifecycle of ``asgiref.wsgi``: threads, context, errors, close(), scopes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Responses of ``asgiref.wsgi``: messages, start_response, write, clamping (contract §6.4)."""
+"""Responses of ``asgiref.wsgi``: messages, start_response, write, clamping (``docs/wsgi.rst``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The bounded response window of ``asgiref.wsgi`` (D33; contract §6.4 as amended).
+"""The bounded response window of ``asgiref.wsgi`` (D33).
 
 The worker may produce at most ``WINDOW_ITEMS`` items and ``WINDOW_BYTES`` bytes
 (plus the item that crosses it) that were not sent yet; everything else about the

@@ -207,7 +207,8 @@ class AsyncSingleThreadContext:
 
     Each call still gets a new event loop; the thread is created on first use and
     joined when the outermost context exits.  Nested contexts share the outermost
-    one's thread.  It has no effect where a parent loop is used (:ref:`loop-parent`).
+    one's thread.  It has no effect where a parent loop is used
+    (:ref:`the parent loop <loop-parent>`).
     """
 
     def __init__(self) -> None:

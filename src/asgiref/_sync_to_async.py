@@ -22,7 +22,8 @@ Guarantees of a :class:`Call`:
 * ``waiter`` and ``inner_task`` are only touched in the awaiting loop's thread.
 
 Frames of this package set ``__traceback_hide__ = True`` so that Django's technical
-500 page hides them and a traceback shows the user's code (:ref:`traceback-hide`).
+500 page hides them and a traceback shows the user's code ([traceback-hide] in
+``docs/sync.rst``).
 """
 
 from __future__ import annotations
@@ -210,7 +211,7 @@ class Call:
     def running_on_parent(self) -> bool:
         """Return whether this call may act as a parent loop for ``async_to_sync``.
 
-        See :ref:`loop-parent`.
+        See [loop-parent] in ``docs/where-code-runs.rst``.
 
         Runs in: the thread executing the call.
         """

@@ -195,7 +195,7 @@ class ParentLoop:
 
     asgiref 3.13 ran WSGI applications inside ``sync_to_async``, so ``async_to_sync``
     called by the application ran its coroutine as a task on the server's loop
-    (:ref:`loop-parent`), next to the loop-bound resources it may use (a Channels
+    ([loop-parent]), next to the loop-bound resources it may use (a Channels
     layer, a connection pool).  Our worker threads are not ``sync_to_async`` workers,
     so while a request runs its thread carries this marker in the bridges'
     per-thread state (``THREAD.call``, typed by ``asgiref._state.ParentCall``).
