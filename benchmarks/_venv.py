@@ -3,6 +3,8 @@
 The venv is created once per interpreter version under ``benchmarks/.venvs/`` (git-ignored)
 and reused while its requirement list is unchanged. uvicorn, h11 and Django are pinned to
 the versions the current interpreter has, so end-to-end figures differ only by the adapter.
+``ensure_venv`` (build beside, verify, then rename) also builds the ``--baseline`` venvs of
+``benchmarks._baseline``.
 """
 
 from __future__ import annotations
