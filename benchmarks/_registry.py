@@ -7,10 +7,11 @@ under either interpreter) read this module, so it must stay importable everywher
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = [
     "A2WSGI",
+    "BASELINE",
     "FLOOR_ASYNCIO_RUN",
     "FLOOR_CONTEXTVAR",
     "FLOOR_EXECUTOR",
@@ -27,6 +28,7 @@ __all__ = [
     "Kind",
     "Role",
     "Workload",
+    "with_baseline",
     "workload",
 ]
 
@@ -38,6 +40,8 @@ class Role(enum.Enum):
     REFERENCE = "reference"
     FLOOR = "floor"
     PEER = "peer"
+    BASELINE = "baseline"
+    """This package at another git revision (``--baseline REV``): "before"."""
 
 
 class Interp(enum.Enum):
@@ -47,6 +51,8 @@ class Interp(enum.Enum):
     """The interpreter running the runner, with this repository's package installed."""
     REF = "ref"
     """The cached venv with asgiref 3.13.0, a2wsgi, uvicorn and Django from PyPI."""
+    BASE = "base"
+    """The cached venv with this package at the ``--baseline`` revision (non-editable)."""
 
 
 class Kind(enum.Enum):
@@ -65,7 +71,7 @@ class Impl:
     Attributes:
         key: short id used on the worker command line.
         label: the name printed in tables.
-        role: ours, reference, floor or peer.
+        role: ours, reference, floor, peer or baseline.
         interp: the interpreter that runs it.
     """
 
@@ -77,6 +83,8 @@ class Impl:
 
 OURS = Impl("ours", "ours", Role.OURS, Interp.OURS)
 REFERENCE = Impl("ref", "asgiref 3.13.0", Role.REFERENCE, Interp.REF)
+BASELINE = Impl("base", "before", Role.BASELINE, Interp.BASE)
+"""Runs ours' bodies under the baseline venv; added to every workload by ``--baseline``."""
 A2WSGI = Impl("a2wsgi", "a2wsgi", Role.PEER, Interp.REF)
 FLOOR_EXECUTOR = Impl("floor", "floor: run_in_executor", Role.FLOOR, Interp.OURS)
 FLOOR_ASYNCIO_RUN = Impl("floor", "floor: asyncio.run", Role.FLOOR, Interp.OURS)
@@ -191,6 +199,18 @@ WORKLOADS: tuple[Workload, ...] = (
         "tsc_request", "sync", "ThreadSensitiveContext: enter + one call + exit", "request",
         (*_BRIDGE, FLOOR_EXECUTOR), min_ops=20,
     ),
+    Workload(
+        "s2a_construct", "sync", "sync_to_async(f) construction, no call", "wrapper",
+        _BRIDGE, min_ops=200,
+    ),
+    Workload(
+        "s2a_construct_method", "sync", "sync_to_async(obj.method) construction, no call",
+        "wrapper", _BRIDGE, min_ops=200,
+    ),
+    Workload(
+        "a2s_construct", "sync", "async_to_sync(af) construction, no call", "wrapper",
+        _BRIDGE, min_ops=200,
+    ),
     _local("local_get_sync", "Local get, sync code", _LOCAL_DEFAULT),
     _local("local_get_async", "Local get, async code", _LOCAL_DEFAULT),
     _local("local_setget_sync", "Local set+get, sync code", _LOCAL_DEFAULT),
@@ -230,3 +250,14 @@ def workload(name: str) -> Workload:
         if candidate.name == name:
             return candidate
     raise KeyError(name)
+
+
+def with_baseline(spec: Workload) -> Workload:
+    """``spec`` with the baseline ("before") measured right after ours.
+
+    Every workload lists ours first (the registry's tests check it); the runner's rotation
+    then interleaves the baseline with the others like any implementation.
+    """
+    if BASELINE in spec.impls:
+        return spec
+    return replace(spec, impls=(spec.impls[0], BASELINE, *spec.impls[1:]))

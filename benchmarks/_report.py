@@ -22,16 +22,32 @@ from benchmarks._stats import (
     ratio,
     render_table,
 )
-from benchmarks._targets import NOT_SLOWER, TARGETS, Results, Target, evaluate, summary
+from benchmarks._targets import (
+    BEFORE_LIMIT,
+    NOT_SLOWER,
+    NOT_SLOWER_THAN_BEFORE,
+    TARGETS,
+    Results,
+    Target,
+    evaluate,
+    summary,
+)
 from benchmarks._venv import Probe
 
 if TYPE_CHECKING:
+    from benchmarks._baseline import Baseline
     from benchmarks._runner import Options
 
-__all__ = ["group_table", "meta", "render", "targets_table", "write_json"]
+__all__ = ["group_table", "meta", "render", "sections", "targets_table", "write_json"]
 
 
-def meta(options: Options, ours: Probe, reference: Probe | None, seconds: float) -> dict[str, Any]:
+def meta(
+    options: Options,
+    ours: Probe,
+    reference: Probe | None,
+    seconds: float,
+    baseline: Baseline | None = None,
+) -> dict[str, Any]:
     """Facts about the run, printed above the tables and stored in the JSON."""
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -42,6 +58,8 @@ def meta(options: Options, ours: Probe, reference: Probe | None, seconds: float)
             f"asgiref {reference.asgiref_version} ({reference.python})" if reference else "none"
         ),
         "a2wsgi": reference.dists.get("a2wsgi") if reference else None,
+        "baseline": _before(baseline),
+        "baseline_commit": baseline.commit if baseline else None,
         "uvicorn": ours.dists.get("uvicorn"),
         "Django": ours.dists.get("Django"),
         "rounds": options.rounds,
@@ -53,6 +71,15 @@ def meta(options: Options, ours: Probe, reference: Probe | None, seconds: float)
         "quick": options.quick,
         "seconds": round(seconds, 1),
     }
+
+
+def _before(baseline: Baseline | None) -> str | None:
+    if baseline is None:
+        return None
+    info = baseline.probe
+    return (
+        f"asgiref {info.asgiref_version} at {baseline.rev} = {baseline.commit[:12]} ({info.python})"
+    )
 
 
 def _cpu_count() -> int:
@@ -78,7 +105,11 @@ def _ours_ratio(results: Results, spec: Workload, role: Role) -> str:
     return fmt_ratio(ratio(ours, _series(results, spec, other.label).median))
 
 
-def _micro_rows(results: Results, spec: Workload, peer: bool) -> list[list[str]]:
+def _has_baseline(specs: Sequence[Workload]) -> bool:
+    return any(impl.role is Role.BASELINE for spec in specs for impl in spec.impls)
+
+
+def _micro_rows(results: Results, spec: Workload, peer: bool, before: bool) -> list[list[str]]:
     rows = []
     for index, impl in enumerate(spec.impls):
         series = _series(results, spec, impl.label)
@@ -89,8 +120,10 @@ def _micro_rows(results: Results, spec: Workload, peer: bool) -> list[list[str]]
             _figure(spec, series),
             fmt_spread(series.spread),
             _ours_ratio(results, spec, Role.REFERENCE) if mine else "",
-            _ours_ratio(results, spec, Role.FLOOR) if mine else "",
         ]
+        if before:
+            row.append(_ours_ratio(results, spec, Role.BASELINE) if mine else "")
+        row.append(_ours_ratio(results, spec, Role.FLOOR) if mine else "")
         if peer:
             row.append(_ours_ratio(results, spec, Role.PEER) if mine else "")
         row.append(fmt_bytes(series.peak))
@@ -98,18 +131,23 @@ def _micro_rows(results: Results, spec: Workload, peer: bool) -> list[list[str]]
     return rows
 
 
-def _server_rows(results: Results, spec: Workload) -> list[list[str]]:
+def _server_rows(results: Results, spec: Workload, before: bool) -> list[list[str]]:
     rows = []
     for index, impl in enumerate(spec.impls):
         series = _series(results, spec, impl.label)
         mine = impl.role is Role.OURS
         counted = bool(series.values)
-        rows.append([
+        row = [
             spec.title if index == 0 else "",
             impl.label,
             _figure(spec, series),
             fmt_spread(series.spread),
             _ours_ratio(results, spec, Role.REFERENCE) if mine else "",
+        ]
+        if before:
+            row.append(_ours_ratio(results, spec, Role.BASELINE) if mine else "")
+        rows.append([
+            *row,
             _ours_ratio(results, spec, Role.PEER) if mine else "",
             str(series.counters.get("non2xx", 0)) if counted else "—",
             str(series.counters.get("errors", 0)) if counted else "—",
@@ -137,15 +175,17 @@ def group_table(group: str, specs: Sequence[Workload], results: Results) -> str:
     members = [spec for spec in specs if spec.group == group]
     server = members[0].kind is Kind.SERVER
     peer = any(spec.peer is not None for spec in members)
+    before = _has_baseline(members)
+    ratios = ["ours/ref", *(["ours/before"] if before else [])]
     if server:
-        headers = ["workload", "implementation", "2xx req/s", "spread", "ours/ref",
+        headers = ["workload", "implementation", "2xx req/s", "spread", *ratios,
                    "ours/a2wsgi", "non-2xx", "failed", "peak RSS"]  # fmt: skip
-        rows = [row for spec in members for row in _server_rows(results, spec)]
+        rows = [row for spec in members for row in _server_rows(results, spec, before)]
     else:
-        headers = ["workload", "implementation", "median", "spread", "ours/ref", "ours/floor"]
+        headers = ["workload", "implementation", "median", "spread", *ratios, "ours/floor"]
         headers += ["ours/a2wsgi"] if peer else []
         headers.append("peak mem")
-        rows = [row for spec in members for row in _micro_rows(results, spec, peer)]
+        rows = [row for spec in members for row in _micro_rows(results, spec, peer, before)]
     unit = "2xx responses per second" if server else "median time per operation"
     lines = [f"== {GROUPS[group]} ({unit}) ==", render_table(headers, rows)]
     lines += _footnotes(results, members)
@@ -166,11 +206,32 @@ def _selected(targets: Sequence[Target], specs: Sequence[Workload]) -> list[Targ
     return [target for target in targets if target.workload in names]
 
 
+def _targets_title(chosen: Sequence[Target]) -> str:
+    """``targets (issues 3, 5, 12)``: the issues the selected targets come from."""
+    numbers = sorted({t.source.removeprefix("issue ") for t in chosen}, key=lambda n: (len(n), n))
+    return f"targets (issue{'s' if len(numbers) > 1 else ''} {', '.join(numbers)})"
+
+
+def sections(specs: Sequence[Workload]) -> list[tuple[str, list[Target]]]:
+    """The verdict lists of a run over ``specs``, each with its title (empty ones dropped)."""
+    found = [
+        (_targets_title(_selected(TARGETS, specs)), _selected(TARGETS, specs)),
+        ("never slower than asgiref 3.13.0 (contract 16)", _selected(NOT_SLOWER, specs)),
+    ]
+    if _has_baseline(specs):
+        found.append((
+            f"not slower than before (--baseline: ours/before <= {BEFORE_LIMIT}x)",
+            _selected(NOT_SLOWER_THAN_BEFORE, specs),
+        ))  # fmt: skip
+    return [(title, chosen) for title, chosen in found if chosen]
+
+
 def render(specs: Sequence[Workload], results: Results, info: Mapping[str, Any]) -> str:
     """The whole printed report."""
     head = [
         f"asgiref benchmark, {info['date']}, {info['machine']}, Python {info['python']}",
         f"ours: {info['ours']}",
+        *([f"before: {info['baseline']}"] if info.get("baseline") else []),
         f"reference: {info['reference']}; a2wsgi {info['a2wsgi']}; uvicorn {info['uvicorn']}"
         f" (asyncio, h11); Django {info['Django']}",
         f"rounds: {info['rounds']} micro x {info['target_ms']:.0f} ms, {info['e2e_rounds']} e2e x"
@@ -182,17 +243,13 @@ def render(specs: Sequence[Workload], results: Results, info: Mapping[str, Any])
     for group in GROUPS:
         if any(spec.group == group for spec in specs):
             parts.append(group_table(group, specs, results))
-    sections = [
-        ("targets (issues 3, 5, 6)", _selected(TARGETS, specs)),
-        ("never slower than asgiref 3.13.0 (contract 16)", _selected(NOT_SLOWER, specs)),
-    ]
-    parts += [targets_table(title, chosen, results) for title, chosen in sections if chosen]
+    chosen_sections = sections(specs)
+    parts += [targets_table(title, chosen, results) for title, chosen in chosen_sections]
     tallies = []
-    for title, chosen in sections:
-        if chosen:
-            counts = summary(chosen, results)
-            tally = ", ".join(f"{count} {verdict}" for verdict, count in sorted(counts.items()))
-            tallies.append(f"{title.split(' (')[0]}: {tally}")
+    for title, chosen in chosen_sections:
+        counts = summary(chosen, results)
+        tally = ", ".join(f"{count} {verdict}" for verdict, count in sorted(counts.items()))
+        tallies.append(f"{title.split(' (')[0]}: {tally}")
     parts.append("\n".join(tallies))
     return "\n\n".join(parts)
 
@@ -221,14 +278,16 @@ def write_json(
             "metric": "req/s" if spec.higher_is_better else "ns/op",
             "implementations": impls,
         }
-    for target in _selected(TARGETS, specs) + _selected(NOT_SLOWER, specs):
-        verdict, measured = evaluate(target, results)
-        data["targets"].append(
-            {
-                "target": target.text,
-                "verdict": verdict,
-                "measured": measured,
-                "source": target.source,
-            }
-        )
+    for title, chosen in sections(specs):
+        for target in chosen:
+            verdict, measured = evaluate(target, results)
+            data["targets"].append(
+                {
+                    "target": target.text,
+                    "verdict": verdict,
+                    "measured": measured,
+                    "source": target.source,
+                    "list": title.split(" (")[0],
+                }
+            )
     path.write_text(json.dumps(data, indent=2) + "\n")

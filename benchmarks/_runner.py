@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _report
+from benchmarks._baseline import Baseline
+from benchmarks._baseline import baseline as make_baseline
 from benchmarks._e2e import measure_server, pinner, write_apps
-from benchmarks._registry import WORKLOADS, Impl, Interp, Kind, Role, Workload
+from benchmarks._registry import WORKLOADS, Impl, Interp, Kind, Role, Workload, with_baseline
 from benchmarks._stats import Series, fmt_rate, fmt_time
 from benchmarks._venv import REFERENCE_VERSION, REPO_ROOT, Probe, clean_env, probe
 from benchmarks._venv import reference_python as make_reference_python
 
-__all__ = ["Options", "main", "parse_args", "select"]
+__all__ = ["Options", "Session", "main", "parse_args", "select", "worker_command"]
 
 _WORKER_TIMEOUT = 120.0
 
@@ -45,6 +47,7 @@ class Options:
         json_path: where to write the JSON results.
         ref_python: use this interpreter as the reference instead of the cached venv.
         quick: ``--quick`` was given.
+        baseline: ``--baseline REV``: also measure this package at git revision ``REV``.
     """
 
     rounds: int
@@ -57,6 +60,7 @@ class Options:
     json_path: Path | None
     ref_python: str | None
     quick: bool
+    baseline: str | None = None
 
 
 def _cpus(choice: str) -> tuple[int | None, int | None]:
@@ -86,6 +90,9 @@ def parse_args(argv: Sequence[str]) -> Options:
     parser.add_argument("--pin-cpu", default="auto", help="CPU number, 'auto' or 'none'")
     parser.add_argument("--json", type=Path, help="write all samples and verdicts here")
     parser.add_argument("--ref-python", help="an interpreter with asgiref 3.13.0 (no venv)")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also measure this package at git revision REV"
+    )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -105,6 +112,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         json_path=args.json,
         ref_python=args.ref_python,
         quick=quick,
+        baseline=args.baseline,
     )
 
 
@@ -129,16 +137,35 @@ class Session:
     app_dir: Path
     results: dict[str, dict[str, Series]] = field(default_factory=dict)
     skip: set[tuple[str, str]] = field(default_factory=set)  # (workload, impl label)
+    baseline: Baseline | None = None
 
     def series(self, spec: Workload, impl: Impl) -> Series:
         """The series of ``impl`` on ``spec`` (created empty)."""
         return self.results.setdefault(spec.name, {}).setdefault(impl.label, Series())
 
     def python(self, impl: Impl) -> str | None:
-        """The interpreter of ``impl`` (``None``: no reference interpreter)."""
+        """The interpreter of ``impl`` (``None``: no such interpreter in this run)."""
         if impl.interp is Interp.OURS:
             return self.ours.python
+        if impl.interp is Interp.BASE:
+            return self.baseline.probe.python if self.baseline else None
         return self.reference.python if self.reference else None
+
+    def probe_of(self, impl: Impl) -> Probe | None:
+        """What the interpreter of ours or of the baseline has (``None`` for the others)."""
+        if impl.role is Role.OURS:
+            return self.ours
+        if impl.role is Role.BASELINE and self.baseline is not None:
+            return self.baseline.probe
+        return None
+
+    def asgiref_home(self, impl: Impl) -> Path | None:
+        """Where ``impl``'s worker must import ``asgiref`` from (ours and the baseline)."""
+        if impl.role is Role.OURS:
+            return REPO_ROOT / "src"
+        if impl.role is Role.BASELINE and self.baseline is not None:
+            return self.baseline.root
+        return None
 
 
 def _check_ours(info: Probe) -> None:
@@ -160,12 +187,30 @@ def _reference(options: Options) -> Probe:
     return info
 
 
-def _run_worker(session: Session, spec: Workload, impl: Impl) -> dict[str, Any]:
+def _baseline(options: Options) -> Baseline | None:
+    if options.baseline is None:
+        return None
+    try:
+        return make_baseline(options.baseline)
+    except (ValueError, RuntimeError) as exc:
+        raise SystemExit(f"--baseline {options.baseline}: {exc}") from exc
+
+
+def worker_command(session: Session, spec: Workload, impl: Impl) -> list[str] | None:
+    """The worker's command line for ``impl`` on ``spec`` (``None``: no interpreter)."""
     python = session.python(impl)
     if python is None:
-        return {"status": "error", "detail": "no reference interpreter"}
+        return None
     command = [python, "-m", "benchmarks._worker", spec.name, impl.key,
                "--target-ms", str(session.options.target_ms)]  # fmt: skip
+    home = session.asgiref_home(impl)
+    return command if home is None else [*command, "--asgiref-under", str(home)]
+
+
+def _run_worker(session: Session, spec: Workload, impl: Impl) -> dict[str, Any]:
+    command = worker_command(session, spec, impl)
+    if command is None:
+        return {"status": "error", "detail": f"no interpreter for {impl.label}"}
     try:
         done = subprocess.run(
             command,
@@ -197,13 +242,13 @@ def _record_micro(session: Session, spec: Workload, impl: Impl, result: dict[str
     return str(result["status"])
 
 
-def _missing_module(session: Session, spec: Workload) -> str | None:
+def _missing_module(info: Probe, spec: Workload) -> str | None:
     needs = ["uvicorn"] + (["Django"] if "django" in spec.name else [])
     for dist in needs:
-        if session.ours.dists.get(dist) is None:
-            return f"{dist} is not installed here (pip install -e '.[tests]')"
+        if info.dists.get(dist) is None:
+            return f"{dist} is not installed in {info.python} (pip install -e '.[tests]')"
     for module in spec.modules:
-        status = session.ours.modules.get(module, "not probed")
+        status = info.modules.get(module, "not probed")
         if status != "ok":
             return f"{module}: {status}"
     return None
@@ -211,14 +256,15 @@ def _missing_module(session: Session, spec: Workload) -> str | None:
 
 def _record_server(session: Session, spec: Workload, impl: Impl) -> str:
     series = session.series(spec, impl)
-    if impl.role is Role.OURS and (missing := _missing_module(session, spec)):
+    info = session.probe_of(impl)
+    if info is not None and (missing := _missing_module(info, spec)):
         status = "n.i." if missing.startswith("asgiref") else "error"
         series.fail(status, missing)
         session.skip.add((spec.name, impl.label))
         return status
     python = session.python(impl)
     if python is None:
-        series.fail("error", "no reference interpreter")
+        series.fail("error", f"no interpreter for {impl.label}")
         return "error"
     cpus = (session.options.pin, session.options.loadgen_cpu)
     run = measure_server(spec, impl, python, session.app_dir, session.options.e2e_seconds, cpus)
@@ -275,11 +321,14 @@ def main(argv: Sequence[str]) -> int:
     ours = probe(sys.executable)
     _check_ours(ours)
     reference = _reference(options)
+    baseline = _baseline(options)
+    if baseline is not None:
+        specs = [with_baseline(spec) for spec in specs]
     with tempfile.TemporaryDirectory(prefix="asgiref-bench-") as tmp:
         write_apps(Path(tmp))
-        session = Session(options, ours, reference, Path(tmp))
+        session = Session(options, ours, reference, Path(tmp), baseline=baseline)
         _measure(session, specs)
-    meta = _report.meta(options, ours, reference, time.monotonic() - started)
+    meta = _report.meta(options, ours, reference, time.monotonic() - started, baseline)
     print(_report.render(specs, session.results, meta), flush=True)
     if options.json_path is not None:
         _report.write_json(options.json_path, specs, session.results, meta)

@@ -1,7 +1,8 @@
 """The speed targets of the issues, checked against one run's medians.
 
 A target compares ours with one other figure of the same run: the reference, the first
-floor, the peer (a2wsgi), another workload of ours, or an absolute memory bound. Verdicts:
+floor, the peer (a2wsgi), the baseline ("before", with ``--baseline``), another workload of
+ours, or an absolute memory bound. Verdicts:
 ``PASS``, ``FAIL``, ``n.i.`` (ours not implemented), ``error`` (ours failed), ``n.m.`` (a
 figure was not measured, e.g. filtered out by ``--only``).
 """
@@ -12,12 +13,14 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from benchmarks._registry import OURS, WORKLOADS, Impl, Role, Workload, workload
+from benchmarks._registry import BASELINE, OURS, WORKLOADS, Impl, Role, Workload, workload
 from benchmarks._stats import OK, Series, fmt_bytes, fmt_ratio, ratio
 
 __all__ = [
     "ALL_TARGETS",
+    "BEFORE_LIMIT",
     "NOT_SLOWER",
+    "NOT_SLOWER_THAN_BEFORE",
     "TARGETS",
     "Results",
     "Target",
@@ -38,6 +41,8 @@ class Versus(enum.Enum):
     REFERENCE = "reference"
     FLOOR = "floor"
     PEER = "peer"
+    BASELINE = "baseline"
+    """This package at the ``--baseline`` revision, measured in the same run."""
     WORKLOAD = "workload"
     """Ours on another workload (``other``)."""
     PEAK_MEMORY = "peak memory"
@@ -58,6 +63,7 @@ class Target:
         at_least: the ratio must be ``>= limit`` (rates) instead of ``<= limit``.
         other: the other workload, for ``Versus.WORKLOAD``.
         source: where the target comes from.
+        strict: the ratio must be strictly below (or above) ``limit``.
     """
 
     text: str
@@ -67,6 +73,7 @@ class Target:
     at_least: bool = False
     other: str = ""
     source: str = ""
+    strict: bool = False
 
 
 TARGETS: tuple[Target, ...] = (
@@ -108,6 +115,10 @@ TARGETS: tuple[Target, ...] = (
            at_least=True, source="issue 6"),
     Target("e2e WSGI hello: zero non-2xx", "e2e_wsgi_hello", Versus.NON_2XX, 0,
            source="issue 6"),
+    Target("sync_to_async(f) construction <= 0.8x asgiref", "s2a_construct", Versus.REFERENCE,
+           0.8, source="issue 12"),
+    Target("async_to_sync(af) construction < 1.0x asgiref", "a2s_construct", Versus.REFERENCE,
+           1.0, source="issue 12", strict=True),
 )  # fmt: skip
 """The issues' targets."""
 
@@ -127,7 +138,24 @@ NOT_SLOWER: tuple[Target, ...] = tuple(
 )
 """Contract §16: never slower than asgiref 3.13.0 on any workload of the runner."""
 
-ALL_TARGETS: tuple[Target, ...] = TARGETS + NOT_SLOWER
+BEFORE_LIMIT = 1.05
+"""Issues 11 and 12: no workload slower than before by more than 5 %."""
+
+
+def _not_slower_than_before(spec: Workload) -> Target:
+    if spec.higher_is_better:
+        return Target(f"{spec.title}: req/s >= before / 1.05", spec.name, Versus.BASELINE,
+                      1 / BEFORE_LIMIT, at_least=True, source="issues 11, 12")  # fmt: skip
+    return Target(f"{spec.title}: <= 1.05x before time", spec.name, Versus.BASELINE,
+                  BEFORE_LIMIT, source="issues 11, 12")  # fmt: skip
+
+
+NOT_SLOWER_THAN_BEFORE: tuple[Target, ...] = tuple(
+    _not_slower_than_before(spec) for spec in WORKLOADS
+)
+"""With ``--baseline REV``: ours at most 5 % slower than this package at ``REV``."""
+
+ALL_TARGETS: tuple[Target, ...] = TARGETS + NOT_SLOWER + NOT_SLOWER_THAN_BEFORE
 
 
 def _other(target: Target, spec: Workload) -> tuple[Impl | None, str]:
@@ -138,14 +166,27 @@ def _other(target: Target, spec: Workload) -> tuple[Impl | None, str]:
         return spec.floor, spec.name
     if target.versus is Versus.PEER:
         return spec.peer, spec.name
+    if target.versus is Versus.BASELINE:
+        return BASELINE, spec.name
     return OURS, target.other
 
 
-_NAMES = {Versus.REFERENCE: "asgiref", Versus.FLOOR: "floor", Versus.PEER: "a2wsgi"}
+_NAMES = {
+    Versus.REFERENCE: "asgiref",
+    Versus.FLOOR: "floor",
+    Versus.PEER: "a2wsgi",
+    Versus.BASELINE: "before",
+}
 
 
 def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
+
+
+def _within(value: float, target: Target) -> bool:
+    if target.at_least:
+        return value > target.limit if target.strict else value >= target.limit
+    return value < target.limit if target.strict else value <= target.limit
 
 
 def evaluate(target: Target, results: Results) -> tuple[str, str]:
@@ -173,7 +214,7 @@ def evaluate(target: Target, results: Results) -> tuple[str, str]:
     value = ratio(ours.median, other.median if other is not None else None)
     if value is None:
         return "n.m.", f"{impl.label if impl else target.versus.value} not measured"
-    ok = value >= target.limit if target.at_least else value <= target.limit
+    ok = _within(value, target)
     suffix = "" if ours.status == OK else f" ({ours.status} in some rounds)"
     versus = f"ours {target.other}" if target.versus is Versus.WORKLOAD else _NAMES[target.versus]
     return _verdict(ok), f"ours/{versus} = {fmt_ratio(value, 3)}{suffix}"

@@ -3,6 +3,8 @@
 The venv is created once per interpreter version under ``benchmarks/.venvs/`` (git-ignored)
 and reused while its requirement list is unchanged. uvicorn, h11 and Django are pinned to
 the versions the current interpreter has, so end-to-end figures differ only by the adapter.
+``ensure_venv`` (build beside, verify, then rename) also builds the ``--baseline`` venvs of
+``benchmarks._baseline``.
 """
 
 from __future__ import annotations
@@ -13,17 +15,25 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "BENCH_DIR",
     "REPO_ROOT",
+    "VENVS",
     "Probe",
     "clean_env",
+    "ensure_venv",
+    "interpreter_tag",
+    "pip_install",
     "probe",
     "reference_python",
     "requirements",
+    "run_checked",
+    "server_requirements",
+    "venv_python",
 ]
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -119,9 +129,9 @@ def _installed(dist: str) -> str | None:
         return None
 
 
-def requirements() -> list[str]:
-    """The reference venv's requirements, pinned to this interpreter's servers."""
-    reqs = [f"asgiref=={REFERENCE_VERSION}", "a2wsgi"]
+def server_requirements() -> list[str]:
+    """uvicorn, h11 and Django pinned to this interpreter's versions (for the e2e runs)."""
+    reqs = []
     for dist in ("uvicorn", "h11"):
         version = _installed(dist)
         reqs.append(f"{dist}=={version}" if version else dist)
@@ -135,8 +145,66 @@ def requirements() -> list[str]:
     return reqs
 
 
-def _venv_python(root: Path) -> Path:
+def requirements() -> list[str]:
+    """The reference venv's requirements, pinned to this interpreter's servers."""
+    return [f"asgiref=={REFERENCE_VERSION}", "a2wsgi", *server_requirements()]
+
+
+def venv_python(root: Path) -> Path:
+    """The interpreter of the venv at ``root``."""
     return root / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def interpreter_tag() -> str:
+    """``cpython311`` and the like: venvs are cached per interpreter version."""
+    return f"{sys.implementation.name}{sys.version_info.major}{sys.version_info.minor}"
+
+
+def ensure_venv(
+    root: Path, key: str, install: Callable[[Path], None], what: str, log: bool = True
+) -> Path:
+    """Return the interpreter of the venv at ``root``, building it unless ``key`` matches.
+
+    The venv is built beside ``root`` under a private name, ``install(building)`` fills it,
+    and only then is it renamed to ``root`` with ``key`` in its marker file: an interrupted
+    or failed build never leaves a venv that looks complete.
+
+    Args:
+        root: where the venv lives.
+        key: what the venv was built from; a different key rebuilds it.
+        install: installs the packages into the venv at the path it is given.
+        what: the venv's description for the log line.
+        log: print a line on stderr when building.
+
+    Raises:
+        RuntimeError: creating the venv or ``install`` failed.
+    """
+    marker = root / "bench-requirements.txt"
+    if marker.is_file() and marker.read_text() == key:
+        return venv_python(root)
+    building = root.parent / f".building-{root.name}-{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    if log:
+        print(f"creating {what}: {root}", file=sys.stderr, flush=True)
+    try:
+        run_checked([sys.executable, "-m", "venv", str(building)], 300)
+        install(building)
+        (building / "bench-requirements.txt").write_text(key)
+        shutil.rmtree(root, ignore_errors=True)
+        building.rename(root)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return venv_python(root)
+
+
+def pip_install(venv: Path, args: Sequence[str]) -> None:
+    """``pip install -q ARGS`` into the venv at ``venv``.
+
+    Raises:
+        RuntimeError: pip failed.
+    """
+    pip = [str(venv_python(venv)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    run_checked([*pip, *args], 900)
 
 
 def reference_python(log: bool = True) -> Path:
@@ -145,33 +213,33 @@ def reference_python(log: bool = True) -> Path:
     Raises:
         RuntimeError: creating the venv or installing into it failed.
     """
-    tag = f"{sys.implementation.name}{sys.version_info.major}{sys.version_info.minor}"
-    root = VENVS / f"ref-{tag}"
     reqs = requirements()
-    marker = root / "bench-requirements.txt"
-    if marker.is_file() and marker.read_text() == "\n".join(reqs):
-        return _venv_python(root)
-    building = VENVS / f".building-{tag}-{os.getpid()}"
-    shutil.rmtree(building, ignore_errors=True)
-    if log:
-        print(f"creating the reference venv {root} ({' '.join(reqs)})", file=sys.stderr)
-    try:
-        _run([sys.executable, "-m", "venv", str(building)], 300)
-        pip = [str(_venv_python(building)), "-m", "pip", "install", "-q"]
-        _run([*pip, "--disable-pip-version-check", *reqs], 900)
-        (building / "bench-requirements.txt").write_text("\n".join(reqs))
-        shutil.rmtree(root, ignore_errors=True)
-        building.rename(root)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-    return _venv_python(root)
+    return ensure_venv(
+        VENVS / f"ref-{interpreter_tag()}",
+        "\n".join(reqs),
+        lambda building: pip_install(building, reqs),
+        f"the reference venv ({' '.join(reqs)})",
+        log,
+    )
 
 
-def _run(command: list[str], timeout: float) -> None:
+def run_checked(command: list[str], timeout: float, cwd: Path | None = None) -> str:
+    """Run ``command`` in the clean environment and return its stdout.
+
+    Raises:
+        RuntimeError: it exited with a non-zero code (its output is in the message).
+    """
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env=clean_env(), check=False
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_env(),
+        cwd=cwd,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(
             f"{' '.join(command)} failed:\n{done.stdout[-1000:]}{done.stderr[-2000:]}"
         )
+    return done.stdout

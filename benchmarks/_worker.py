@@ -1,12 +1,14 @@
 """Measure one implementation of one micro workload; runs as a subprocess.
 
-Usage: ``python -m benchmarks._worker WORKLOAD IMPL [--target-ms T] [--no-mem]`` with the
-repository root as the working directory. Prints one JSON object on the last line of
-stdout: ``{"status": "ok", "value": ns_per_op, "ops": n, "peak": bytes}`` or
-``{"status": "n.i." | "error", "detail": "..."}``.
+Usage: ``python -m benchmarks._worker WORKLOAD IMPL [--target-ms T] [--no-mem]
+[--asgiref-under DIR]`` with the repository root as the working directory. Prints one JSON
+object on the last line of stdout: ``{"status": "ok", "value": ns_per_op, "ops": n, "peak":
+bytes}`` or ``{"status": "n.i." | "error", "detail": "..."}``. With ``--asgiref-under``, a
+body that imported ``asgiref`` from anywhere else is an ``error`` (the runner passes ours'
+``src/`` and the baseline venv, so a stray install never passes for either).
 
 Procedure: build the body (imports happen here: an ``ImportError`` of ours means "not
-implemented"); a warm-up pass of ``min_ops`` calls that also estimates the cost; one timed
+implemented"); a warm-up pass of ``min_ops`` calls that also estimates the cost; three timed
 passes of equal size lasting about ``T`` ms together, the fastest of which is the figure
 (machine interference only ever adds time); then a separate pass under ``tracemalloc``
 (a third of one timed pass, at most ``min_ops`` calls) whose peak minus its starting
@@ -24,12 +26,13 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from benchmarks._registry import Workload, workload
+from benchmarks._registry import BASELINE, OURS, Workload, workload
 from benchmarks.workloads import Body, factory
 
-__all__ = ["main", "measure"]
+__all__ = ["imported_from", "main", "measure"]
 
 
 PASSES = 3
@@ -119,13 +122,33 @@ def measure(body: Body, spec: Workload, target_ns: int, mem: bool = True) -> dic
     return asyncio.run(_measure_async(body.run_async, spec, target_ns, mem))
 
 
-def _run(name: str, impl: str, target_ns: int, mem: bool) -> dict[str, Any]:
+def imported_from(under: Path) -> str | None:
+    """Check that the imported ``asgiref`` (if any) lives inside ``under``.
+
+    Returns:
+        ``None`` when it does (or when no ``asgiref`` was imported), else the problem.
+    """
+    module = sys.modules.get("asgiref")
+    if module is None:
+        return None
+    where = Path(module.__file__ or "").resolve()
+    if under.resolve() in where.parents:
+        return None
+    return f"asgiref imported from {where}, not from {under}"
+
+
+def _run(
+    name: str, impl: str, target_ns: int, mem: bool, under: Path | None = None
+) -> dict[str, Any]:
     spec = workload(name)
     try:
         body = factory(name, impl)()
     except ImportError as exc:
-        status = "n.i." if impl == "ours" else "error"
+        status = "n.i." if impl in (OURS.key, BASELINE.key) else "error"
         return {"status": status, "detail": f"{type(exc).__name__}: {exc}"}
+    wrong = imported_from(under) if under is not None else None
+    if wrong is not None:
+        return {"status": "error", "detail": wrong}
     try:
         result = measure(body, spec, target_ns, mem)
     except Exception as exc:
@@ -140,8 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("impl")
     parser.add_argument("--target-ms", type=float, default=300.0)
     parser.add_argument("--no-mem", action="store_true")
+    parser.add_argument("--asgiref-under", type=Path, help="fail unless asgiref is from here")
     args = parser.parse_args(argv)
-    result = _run(args.workload, args.impl, int(args.target_ms * 1e6), not args.no_mem)
+    target_ns = int(args.target_ms * 1e6)
+    result = _run(args.workload, args.impl, target_ns, not args.no_mem, args.asgiref_under)
     sys.stdout.flush()
     print(json.dumps(result), flush=True)
     return 0

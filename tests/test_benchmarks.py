@@ -6,6 +6,10 @@ Nothing here creates a venv, starts a server or times anything against a bound.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,9 +19,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) omits the root
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks import _report, _runner, _worker  # noqa: E402
+from benchmarks import _baseline, _report, _runner, _venv, _worker  # noqa: E402
 from benchmarks._loadgen import Tally, read_response  # noqa: E402
-from benchmarks._registry import OURS, REFERENCE, WORKLOADS, workload  # noqa: E402
+from benchmarks._registry import (  # noqa: E402
+    BASELINE,
+    OURS,
+    REFERENCE,
+    WORKLOADS,
+    Role,
+    with_baseline,
+    workload,
+)
 from benchmarks._stats import (  # noqa: E402
     Series,
     fmt_bytes,
@@ -28,7 +40,15 @@ from benchmarks._stats import (  # noqa: E402
     ratio,
     render_table,
 )
-from benchmarks._targets import TARGETS, Target, Versus, evaluate, summary  # noqa: E402
+from benchmarks._targets import (  # noqa: E402
+    NOT_SLOWER,
+    NOT_SLOWER_THAN_BEFORE,
+    TARGETS,
+    Target,
+    Versus,
+    evaluate,
+    summary,
+)
 from benchmarks._venv import Probe  # noqa: E402
 from benchmarks.workloads import Body, factory  # noqa: E402
 
@@ -211,6 +231,8 @@ def test_report_renders_groups_footnotes_and_targets() -> None:
     assert "2,050 req/s" in text
     assert "PASS  sync_to_async hop (thread-sensitive)" in text
     assert "== never slower than asgiref 3.13.0" in text
+    assert "ours/before" not in text  # no --baseline: no before column, no before verdicts
+    assert "not slower than before" not in text
     assert text.endswith(
         "\ntargets: 3 PASS, 1 n.i.\nnever slower than asgiref 3.13.0: 1 PASS, 1 n.i., 1 n.m."
     )
@@ -237,7 +259,12 @@ def test_report_writes_json(tmp_path: Path) -> None:
 
 def test_select_matches_names_and_groups() -> None:
     assert _runner.select([]) == list(WORKLOADS)
-    assert [spec.name for spec in _runner.select(["s2a*"])] == ["s2a_hop_ts", "s2a_hop"]
+    assert [spec.name for spec in _runner.select(["s2a*"])] == [
+        "s2a_hop_ts",
+        "s2a_hop",
+        "s2a_construct",
+        "s2a_construct_method",
+    ]
     assert all(spec.group == "local" for spec in _runner.select(["local"]))
     assert _runner.select(["nothing"]) == []
 
@@ -282,6 +309,7 @@ def test_worker_reports_import_errors_of_ours_as_not_implemented(
 
     monkeypatch.setattr(_worker, "factory", lambda name, impl: missing)
     assert _worker._run("s2a_hop", "ours", 1_000, False)["status"] == "n.i."
+    assert _worker._run("s2a_hop", "base", 1_000, False)["status"] == "n.i."
     assert _worker._run("s2a_hop", "ref", 1_000, False)["status"] == "error"
 
 
@@ -358,3 +386,348 @@ def test_runner_refuses_an_asgiref_from_outside_this_repository() -> None:
     _runner._check_ours(_probe({}, {}, inside))
     with pytest.raises(SystemExit, match="not from"):
         _runner._check_ours(_probe({}, {}, "/elsewhere/asgiref/__init__.py"))
+
+
+# --- construction workloads (issue 12, item 7) -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["s2a_construct", "s2a_construct_method", "a2s_construct"])
+def test_construction_workloads_build_wrappers_of_ours_and_the_reference(name: str) -> None:
+    spec = workload(name)
+    assert [impl.key for impl in spec.impls] == ["ours", "ref"]
+    result = _worker.measure(factory(name, "ours")(), spec, target_ns=1_000_000)
+    assert result["value"] > 0
+    assert result["ops"] >= spec.min_ops
+
+
+def test_construction_targets_come_from_issue_12_with_their_bounds() -> None:
+    s2a = _target("sync_to_async(f) construction")
+    a2s = _target("async_to_sync(af) construction")
+    assert (s2a.workload, s2a.limit, s2a.source) == ("s2a_construct", 0.8, "issue 12")
+    assert (a2s.workload, a2s.limit, a2s.source) == ("a2s_construct", 1.0, "issue 12")
+    assert not any(target.workload == "s2a_construct_method" for target in TARGETS)
+
+    def verdict(target: Target, ours: float) -> str:
+        results = {target.workload: {OURS.label: _series(ours), REFERENCE.label: _series(100.0)}}
+        return evaluate(target, results)[0]
+
+    assert verdict(s2a, 80.0) == "PASS"  # <= 0.8x
+    assert verdict(s2a, 81.0) == "FAIL"
+    assert verdict(a2s, 99.0) == "PASS"
+    assert verdict(a2s, 100.0) == "FAIL"  # strictly below asgiref
+
+
+def test_construction_workloads_are_also_checked_against_asgiref() -> None:
+    checked = {target.workload for target in NOT_SLOWER}
+    assert {"s2a_construct", "s2a_construct_method", "a2s_construct"} <= checked
+
+
+# --- --baseline: this package at another revision, measured as "before" ------------------
+
+
+def test_with_baseline_adds_before_right_after_ours_once() -> None:
+    spec = with_baseline(workload("s2a_hop_ts"))
+    assert spec.impls[:3] == (OURS, BASELINE, REFERENCE)
+    assert len(spec.impls) == len(workload("s2a_hop_ts").impls) + 1
+    assert with_baseline(spec) == spec
+    assert BASELINE.role is Role.BASELINE
+    assert spec.floor == workload("s2a_hop_ts").floor
+
+
+def test_the_baseline_runs_the_bodies_of_ours() -> None:
+    for spec in WORKLOADS:
+        if spec.kind.value == "micro":
+            assert factory(spec.name, BASELINE.key) is factory(spec.name, OURS.key)
+
+
+def test_worker_refuses_an_asgiref_imported_from_elsewhere(tmp_path: Path) -> None:
+    ok = _worker._run("a2s_construct", "ours", 1_000_000, False, REPO_ROOT / "src")
+    assert ok["status"] == "ok"
+    wrong = _worker._run("a2s_construct", "base", 1_000_000, False, tmp_path)
+    assert wrong["status"] == "error"
+    assert wrong["detail"].endswith(f"not from {tmp_path}")
+    assert "asgiref imported from " + str(REPO_ROOT / "src") in wrong["detail"]
+
+
+def test_worker_import_check_passes_when_asgiref_was_not_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "asgiref")
+    assert _worker.imported_from(tmp_path) is None
+
+
+def test_worker_command_line_checks_where_asgiref_comes_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["a2s_construct", "base", "--target-ms", "1", "--no-mem", "--asgiref-under"]
+    assert _worker.main([*argv, str(tmp_path)]) == 0
+    assert '"status": "error"' in capsys.readouterr().out
+    assert _worker.main([*argv, str(REPO_ROOT / "src")]) == 0
+    assert '"status": "ok"' in capsys.readouterr().out
+
+
+def _before_target(name: str) -> Target:
+    return next(target for target in NOT_SLOWER_THAN_BEFORE if target.workload == name)
+
+
+def test_not_slower_than_before_allows_five_percent() -> None:
+    def verdict(name: str, ours: float, before: float) -> tuple[str, str]:
+        results = {name: {OURS.label: _series(ours), BASELINE.label: _series(before)}}
+        return evaluate(_before_target(name), results)
+
+    assert verdict("s2a_hop", 105.0, 100.0) == ("PASS", "ours/before = 1.050x")
+    assert verdict("s2a_hop", 106.0, 100.0)[0] == "FAIL"
+    # Requests per second: higher is better, so ours may be at most 5 % below before.
+    assert verdict("e2e_django_hello", 96.0, 100.0) == ("PASS", "ours/before = 0.960x")
+    assert verdict("e2e_django_hello", 95.0, 100.0)[0] == "FAIL"
+    missing = {"s2a_hop": {OURS.label: _series(1.0)}}
+    assert evaluate(_before_target("s2a_hop"), missing) == ("n.m.", "before not measured")
+
+
+def test_every_workload_has_a_not_slower_than_before_check() -> None:
+    assert [target.workload for target in NOT_SLOWER_THAN_BEFORE] == [s.name for s in WORKLOADS]
+    assert all(target.source == "issues 11, 12" for target in NOT_SLOWER_THAN_BEFORE)
+
+
+def _info(**extra: object) -> dict[str, object]:
+    keys = ["date", "machine", "python", "ours", "reference", "a2wsgi", "uvicorn", "Django",
+            "e2e_rounds", "e2e_seconds", "pinned_cpu", "loadgen_cpu", "seconds",
+            "rounds"]  # fmt: skip
+    return {**dict.fromkeys(keys, 1), "target_ms": 1.0, **extra}
+
+
+def _before_results() -> dict[str, dict[str, Series]]:
+    rates = _series(2000.0)
+    rates.count("non2xx", 0)
+    return {
+        "a2s_noloop": {
+            OURS.label: _series(102.0),
+            BASELINE.label: _series(100.0),
+            REFERENCE.label: _series(300.0),
+        },
+        "s2a_construct": {OURS.label: _series(120.0), BASELINE.label: _series(100.0)},
+        "e2e_django_hello": {OURS.label: rates, BASELINE.label: _series(1000.0)},
+    }
+
+
+def test_report_with_a_baseline_shows_ours_before_and_its_verdicts() -> None:
+    specs = [with_baseline(workload(name)) for name in _before_results()]
+    info = _info(baseline="asgiref 3.13.1 at main = 0123456789ab (python)")
+    text = _report.render(specs, _before_results(), info)
+    assert "\nbefore: asgiref 3.13.1 at main = 0123456789ab (python)\n" in text
+    micro_header = next(line for line in text.splitlines() if line.startswith("workload"))
+    assert "ours/ref  ours/before  ours/floor" in micro_header
+    assert "1.02x" in text  # a2s_noloop ours/before
+    assert "2.00x" in text  # e2e ours/before (requests per second)
+    assert "== not slower than before (--baseline: ours/before <= 1.05x) ==" in text
+    assert "FAIL  sync_to_async(f) construction, no call: <= 1.05x before time" in text
+    assert "PASS  Django ASGI hello (sync view): req/s >= before / 1.05" in text
+    assert text.endswith("\nnot slower than before: 1 FAIL, 2 PASS")
+
+
+def test_json_with_a_baseline_has_before_figures_and_verdicts(tmp_path: Path) -> None:
+    specs = [with_baseline(workload(name)) for name in _before_results()]
+    out = tmp_path / "bench.json"
+    _report.write_json(out, specs, _before_results(), {"baseline_commit": "0123"})
+    data = json.loads(out.read_text())
+    assert data["meta"]["baseline_commit"] == "0123"
+    before = data["workloads"]["a2s_noloop"]["implementations"]["before"]
+    assert (before["role"], before["median"]) == ("baseline", 100.0)
+    lists = {entry["list"] for entry in data["targets"]}
+    assert lists == {"targets", "never slower than asgiref 3.13.0", "not slower than before"}
+
+
+def _baseline_of(tmp_path: Path, modules: dict[str, str] | None = None) -> _baseline.Baseline:
+    info = _probe(modules or {}, {"uvicorn": "1", "Django": "5"}, str(tmp_path / "x"))
+    return _baseline.Baseline("main", "0123456789abcdef", tmp_path, info)
+
+
+def test_parse_args_takes_a_baseline_revision() -> None:
+    assert _runner.parse_args(["--baseline", "main"]).baseline == "main"
+    assert _runner.parse_args([]).baseline is None
+    assert _runner._baseline(_runner.parse_args([])) is None
+
+
+def test_runner_stops_on_a_baseline_that_is_not_a_commit() -> None:
+    with pytest.raises(SystemExit, match=r"no-such-revision-here: .*not a commit"):
+        _runner._baseline(_runner.parse_args(["--baseline", "no-such-revision-here"]))
+
+
+def test_session_runs_the_baseline_under_its_venv_and_checks_its_asgiref(
+    tmp_path: Path,
+) -> None:
+    ours = _probe({}, {}, "x")
+    session = _runner.Session(
+        _runner.parse_args(["--quick"]), ours, None, tmp_path, baseline=_baseline_of(tmp_path)
+    )
+    spec = with_baseline(workload("s2a_hop"))
+    before = _runner.worker_command(session, spec, BASELINE)
+    assert before is not None
+    assert before[0] == sys.executable  # the baseline probe's interpreter
+    assert before[-2:] == ["--asgiref-under", str(tmp_path)]
+    mine = _runner.worker_command(session, spec, OURS)
+    assert mine is not None
+    assert mine[-2:] == ["--asgiref-under", str(REPO_ROOT / "src")]
+    floor = _runner.worker_command(session, spec, spec.impls[-1])
+    assert floor is not None
+    assert "--asgiref-under" not in floor
+    assert _runner.worker_command(session, spec, REFERENCE) is None  # no reference here
+    assert session.asgiref_home(REFERENCE) is None
+
+
+def test_without_a_baseline_venv_before_is_an_error_not_a_figure(tmp_path: Path) -> None:
+    ours = _probe(
+        {"asgiref.sync": "ok", "asgiref.local": "ok"}, {"uvicorn": "1", "Django": "5"}, "x"
+    )
+    session = _runner.Session(_runner.parse_args(["--quick"]), ours, None, tmp_path)
+    spec = with_baseline(workload("s2a_hop"))
+    assert _runner._run_worker(session, spec, BASELINE) == {
+        "status": "error",
+        "detail": "no interpreter for before",
+    }
+    assert session.python(BASELINE) is None
+    assert session.probe_of(BASELINE) is None
+    server = with_baseline(workload("e2e_django_hello"))
+    assert _runner._record_server(session, server, BASELINE) == "error"
+
+
+def test_server_workloads_of_a_module_missing_at_the_baseline_are_not_implemented(
+    tmp_path: Path,
+) -> None:
+    missing = "ModuleNotFoundError: No module named 'asgiref.wsgi'"
+    ours = _probe({"asgiref.wsgi": "ok"}, {"uvicorn": "1", "Django": "5"}, "x")
+    base = _baseline_of(tmp_path, {"asgiref.wsgi": missing})
+    session = _runner.Session(_runner.parse_args([]), ours, None, tmp_path, baseline=base)
+    spec = with_baseline(workload("e2e_wsgi_hello"))
+    assert _runner._record_server(session, spec, BASELINE) == "n.i."
+    assert session.results[spec.name][BASELINE.label].detail == f"asgiref.wsgi: {missing}"
+    assert (spec.name, BASELINE.label) in session.skip
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def test_baseline_revisions_resolve_to_full_commit_ids() -> None:
+    assert _baseline.resolve("HEAD") == _git("rev-parse", "HEAD").strip()
+    for bad in ["", "--all", "no-such-revision-here", "HEAD:src"]:
+        with pytest.raises(ValueError, match="not a commit"):
+            _baseline.resolve(bad)
+
+
+def test_baseline_source_is_the_committed_tree(tmp_path: Path) -> None:
+    source = _baseline.export(_baseline.resolve("HEAD"), tmp_path)
+    exported = (source / "src" / "asgiref" / "__init__.py").read_text()
+    assert exported == _git("show", "HEAD:src/asgiref/__init__.py")
+    assert (source / "pyproject.toml").is_file()
+
+
+def _package(root: Path) -> Path:
+    (root / "sub" / "__pycache__").mkdir(parents=True)
+    (root / "__init__.py").write_text("one")
+    (root / "sub" / "mod.py").write_text("two")
+    (root / "sub" / "__pycache__" / "mod.pyc").write_text("ignored")
+    return root
+
+
+def test_baseline_install_must_match_the_revision_file_by_file(tmp_path: Path) -> None:
+    source = _package(tmp_path / "source")
+    installed = tmp_path / "installed"
+    shutil.copytree(source, installed, ignore=shutil.ignore_patterns("__pycache__"))
+    _baseline.same_files(source, installed)
+    (installed / "sub" / "mod.py").write_text("from PyPI")
+    changed = re.escape(str(Path("sub", "mod.py")))
+    with pytest.raises(RuntimeError, match=rf"{changed} differs .*from PyPI"):
+        _baseline.same_files(source, installed)
+    (installed / "sub" / "mod.py").unlink()
+    with pytest.raises(RuntimeError, match=rf"{changed} differs"):
+        _baseline.same_files(source, installed)
+    with pytest.raises(RuntimeError, match="no package directory nothing/"):
+        _baseline.same_files(tmp_path / "nothing", installed)
+
+
+def test_baseline_asgiref_must_come_from_its_venv(tmp_path: Path) -> None:
+    inside = _probe({}, {}, str(tmp_path / "lib" / "asgiref" / "__init__.py"))
+    assert _baseline.outside(inside, tmp_path) is None
+    elsewhere = _probe({}, {}, str(REPO_ROOT / "src" / "asgiref" / "__init__.py"))
+    assert "not from the baseline venv" in str(_baseline.outside(elsewhere, tmp_path))
+    nothing = _probe({}, {}, "")
+    assert "imports asgiref from None" in str(_baseline.outside(nothing, tmp_path))
+
+
+class _FakeTools:
+    """Stands in for ``python -m venv`` and pip: records commands, "installs" by copying."""
+
+    def __init__(self, tamper: bool) -> None:
+        self.commands: list[list[str]] = []
+        self.tamper = tamper
+        self.site = Path("lib") / "site-packages"
+
+    def run(self, command: list[str], timeout: float, cwd: Path | None = None) -> str:
+        self.commands.append(command)
+        Path(command[-1]).mkdir(parents=True)  # python -m venv DIR
+        return ""
+
+    def pip(self, venv: Path, args: list[str]) -> None:
+        self.commands.append(["pip", *args])
+        target = venv / self.site / "asgiref"
+        shutil.copytree(Path(args[0]) / "src" / "asgiref", target)
+        if self.tamper:
+            (target / "__init__.py").write_text("asgiref from PyPI")
+
+    def probe(self, python: str | Path) -> Probe:
+        root = Path(python).parent.parent
+        return _probe({}, {}, str(root / self.site / "asgiref" / "__init__.py"))
+
+
+def _fake_tools(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tamper: bool = False
+) -> _FakeTools:
+    tools = _FakeTools(tamper)
+    monkeypatch.setattr(_venv, "run_checked", tools.run)
+    monkeypatch.setattr(_baseline, "VENVS", tmp_path / "venvs")
+    monkeypatch.setattr(_baseline, "pip_install", tools.pip)
+    monkeypatch.setattr(_baseline, "probe", tools.probe)
+    return tools
+
+
+def test_baseline_venv_is_built_once_per_commit_and_interpreter(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tools = _fake_tools(monkeypatch, tmp_path)
+    commit = _baseline.resolve("HEAD")
+    built = _baseline.baseline("HEAD", log=False)
+    assert built.commit == commit
+    assert built.root == tmp_path / "venvs" / f"base-{_venv.interpreter_tag()}-{commit[:12]}"
+    assert built.probe.asgiref_file == str(built.root / tools.site / "asgiref" / "__init__.py")
+    pip = next(command for command in tools.commands if command[0] == "pip")
+    assert pip[2:] == _venv.server_requirements()  # uvicorn, h11, Django as for ours
+    marker = (built.root / "bench-requirements.txt").read_text()
+    assert marker.splitlines()[0] == f"commit {commit}"
+    before = len(tools.commands)
+    again = _baseline.baseline(commit, log=False)  # cached: nothing run
+    assert (again.rev, again.commit, again.root) == (commit, commit, built.root)
+    assert len(tools.commands) == before
+    assert sorted(p.name for p in (tmp_path / "venvs").iterdir()) == [built.root.name]
+
+
+def test_a_baseline_venv_with_another_asgiref_is_refused_and_not_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _fake_tools(monkeypatch, tmp_path, tamper=True)
+    with pytest.raises(RuntimeError, match=r"__init__\.py differs"):
+        _baseline.baseline("HEAD", log=False)
+    assert list((tmp_path / "venvs").iterdir()) == []  # no half-built venv left behind
+
+
+def test_a_cached_baseline_venv_importing_another_asgiref_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tools = _fake_tools(monkeypatch, tmp_path)
+    _baseline.baseline("HEAD", log=False)
+    monkeypatch.setattr(_baseline, "probe", lambda python: _probe({}, {}, tools.site.as_posix()))
+    with pytest.raises(RuntimeError, match="not from the baseline venv"):
+        _baseline.baseline("HEAD", log=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from benchmarks._registry import BASELINE
 from benchmarks.workloads import bridge, local, wsgi
 from benchmarks.workloads._base import Body
 
@@ -15,7 +16,9 @@ _ALL: dict[str, dict[str, Callable[[], Body]]] = {**bridge.BODIES, **local.BODIE
 def factory(workload: str, impl: str) -> Callable[[], Body]:
     """Return the body factory of ``impl`` on ``workload``.
 
+    The baseline ("before") runs ours' bodies: only its interpreter differs.
+
     Raises:
         KeyError: unknown workload or implementation key.
     """
-    return _ALL[workload][impl]
+    return _ALL[workload]["ours" if impl == BASELINE.key else impl]

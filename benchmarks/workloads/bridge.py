@@ -1,7 +1,8 @@
 """Bodies of the ``asgiref.sync`` workloads and of their bare-asyncio floors.
 
 Every body calls a no-op, so what is timed is the bridge itself: thread hops, loop
-creation, context copies and bookkeeping.
+creation, context copies and bookkeeping. The ``*_construct*`` bodies only build the
+wrapper (``sync_to_async(f)``, as Django does inline on hot paths) and drop it.
 """
 
 from __future__ import annotations
@@ -135,6 +136,39 @@ def _tsc_request() -> Body:
     return Body(run_async=run)
 
 
+class _Holder:
+    """A class whose bound method is wrapped, as Django wraps ``self.method``."""
+
+    def method(self) -> None:
+        """The sync method the construction workload wraps."""
+
+
+def _construct(wrapper_name: str, target: Callable[..., object]) -> Callable[[], Body]:
+    """Construct ``asgiref.sync.<wrapper_name>(target)`` per operation, without calling it."""
+
+    def build() -> Body:
+        wrapper = load("asgiref.sync", wrapper_name)
+
+        def run(n: int) -> None:
+            for _ in range(n):
+                wrapper(target)
+
+        return Body(run_sync=run)
+
+    return build
+
+
+def _s2a_construct_method() -> Body:
+    sync_to_async = load("asgiref.sync", "sync_to_async")
+    holder = _Holder()
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            sync_to_async(holder.method)  # a fresh bound method each time, as in Django
+
+    return Body(run_sync=run)
+
+
 BODIES: dict[str, dict[str, Callable[[], Body]]] = {
     "s2a_hop_ts": {"ours": _s2a_hop(True), "ref": _s2a_hop(True), "floor": _floor_executor},
     "s2a_hop": {"ours": _s2a_hop(False), "ref": _s2a_hop(False), "floor": _floor_executor},
@@ -142,5 +176,14 @@ BODIES: dict[str, dict[str, Callable[[], Body]]] = {
     "a2s_in_s2a": {"ours": _a2s_in_s2a, "ref": _a2s_in_s2a, "floor": _floor_rcts},
     "nest3": {"ours": _nest3, "ref": _nest3, "floor": _floor_nest3},
     "tsc_request": {"ours": _tsc_request, "ref": _tsc_request, "floor": _floor_executor},
+    "s2a_construct": {
+        "ours": _construct("sync_to_async", _noop),
+        "ref": _construct("sync_to_async", _noop),
+    },
+    "s2a_construct_method": {"ours": _s2a_construct_method, "ref": _s2a_construct_method},
+    "a2s_construct": {
+        "ours": _construct("async_to_sync", _anoop),
+        "ref": _construct("async_to_sync", _anoop),
+    },
 }
 """Workload name -> implementation key -> body factory."""
