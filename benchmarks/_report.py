@@ -216,7 +216,7 @@ def sections(specs: Sequence[Workload]) -> list[tuple[str, list[Target]]]:
     """The verdict lists of a run over ``specs``, each with its title (empty ones dropped)."""
     found = [
         (_targets_title(_selected(TARGETS, specs)), _selected(TARGETS, specs)),
-        ("never slower than asgiref 3.13.0 (contract 16)", _selected(NOT_SLOWER, specs)),
+        ("never slower than asgiref 3.13.0", _selected(NOT_SLOWER, specs)),
     ]
     if _has_baseline(specs):
         found.append((

@@ -126,9 +126,9 @@ TARGETS: tuple[Target, ...] = (
 def _not_slower(spec: Workload) -> Target:
     if spec.higher_is_better:
         return Target(f"{spec.title}: >= 1.0x asgiref req/s", spec.name, Versus.REFERENCE, 1.0,
-                      at_least=True, source="contract 16")  # fmt: skip
+                      at_least=True, source="speed rule")  # fmt: skip
     return Target(f"{spec.title}: <= 1.0x asgiref time", spec.name, Versus.REFERENCE, 1.0,
-                  source="contract 16")  # fmt: skip
+                  source="speed rule")  # fmt: skip
 
 
 NOT_SLOWER: tuple[Target, ...] = tuple(
@@ -136,7 +136,7 @@ NOT_SLOWER: tuple[Target, ...] = tuple(
     for spec in WORKLOADS
     if any(impl.role is Role.REFERENCE for impl in spec.impls)
 )
-"""Contract §16: never slower than asgiref 3.13.0 on any workload of the runner."""
+"""The project's speed rule: never slower than asgiref 3.13.0 on any workload of the runner."""
 
 BEFORE_LIMIT = 1.05
 """Issues 11 and 12: no workload slower than before by more than 5 %."""
