@@ -540,13 +540,34 @@ def test_run_logs_and_returns_on_keyboard_interrupt(caplog: pytest.LogCaptureFix
     ]
 
 
-def test_run_exits_quietly_on_a_real_sigint() -> None:
-    code = textwrap.dedent(
-        """
-        import asyncio, logging, os, signal, sys
-        from asgiref.server import StatelessServer
+# The child sets its own SIGINT disposition: a shell without job control starts a
+# background job (``scripts/test &``) with SIGINT ignored, a child inherits that, and
+# Python leaves an inherited ignored SIGINT ignored; the signal mask is inherited too.
+# The child also dumps its thread stacks and exits if it is still running after 30 s, so
+# a hang explains itself instead of only timing out.
+_SIGINT_CHILD_PRELUDE = """
+import asyncio, faulthandler, logging, os, signal, sys
+from asgiref.server import StatelessServer
 
-        logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(name)s %(message)s")
+faulthandler.dump_traceback_later(30, exit=True)
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(name)s %(message)s")
+if hasattr(signal, "pthread_sigmask"):
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+"""
+
+
+def _run_sigint_child(body: str) -> subprocess.CompletedProcess[str]:
+    code = _SIGINT_CHILD_PRELUDE + textwrap.dedent(body)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) is not a Ctrl-C there")
+def test_run_exits_quietly_on_a_real_sigint() -> None:
+    result = _run_sigint_child(
+        """
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
         class Server(StatelessServer):
             async def handle(self):
@@ -557,14 +578,30 @@ def test_run_exits_quietly_on_a_real_sigint() -> None:
         print("returned")
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "asgiref.server Exiting due to Ctrl-C/interrupt",
         "returned",
     ]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) is not a Ctrl-C there")
+def test_run_leaves_an_ignored_sigint_ignored() -> None:
+    result = _run_sigint_child(
+        """
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+        class Server(StatelessServer):
+            async def handle(self):
+                os.kill(os.getpid(), signal.SIGINT)
+                await asyncio.sleep(0.2)  # the signal, were it delivered, arrives here
+
+        Server(None).run()
+        print("returned", signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["returned True"]
 
 
 def test_run_propagates_other_errors() -> None:

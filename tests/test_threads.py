@@ -87,6 +87,22 @@ def test_shutdown_stops_the_threads_and_later_calls_start_new_ones() -> None:
     _threads.shutdown(timeout=10)  # nothing left to stop
 
 
+def test_shutdown_stops_the_idle_threads_of_the_wsgi_pool() -> None:
+    ran = threading.Event()
+    seen: list[threading.Thread] = []
+
+    def job() -> None:
+        seen.append(threading.current_thread())
+        ran.set()
+
+    old_pool = _threads.wsgi_pool()
+    old_pool.run(job)
+    assert ran.wait(WAIT)
+    _threads.shutdown(timeout=10)
+    assert not seen[0].is_alive()
+    assert _threads.wsgi_pool() is not old_pool
+
+
 def test_shutdown_from_a_package_thread_does_not_join_itself() -> None:
     async def shut_down_from_sync_thread() -> threading.Thread:
         def shut() -> threading.Thread:

@@ -70,6 +70,8 @@ class StatelessServer:
         Works in any thread that has no running event loop.  A
         :class:`KeyboardInterrupt` (Ctrl-C) is logged at INFO on the ``asgiref.server``
         logger as ``"Exiting due to Ctrl-C/interrupt"`` and ``run`` returns normally.
+        No signal handler is installed: a process that started with SIGINT ignored (a
+        background job of a shell without job control) keeps ignoring it.
 
         Runs in: the calling thread, which becomes the event loop thread.
         """

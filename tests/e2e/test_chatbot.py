@@ -234,22 +234,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.asyncio
 async def test_documented_command_runs_the_bot_until_ctrl_c(ircd: NgircdServer) -> None:
     """``python -m examples.chatbot --host ... --port ... --nick ...`` (the README command)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "examples.chatbot",
-        "--host",
-        ircd.host,
-        "--port",
-        str(ircd.port),
-        "--nick",
-        "clibot",
-        "--max-applications",
-        "5",
-        cwd=REPO_ROOT,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
+    # A child inherits an ignored SIGINT (pytest run as a background job of a shell without
+    # job control) and Python keeps it ignored: give the bot the disposition a terminal would.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = await _start_bot(ircd)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert process.stderr is not None
     try:
         while b"logged in to" not in (
@@ -267,6 +258,25 @@ async def test_documented_command_runs_the_bot_until_ctrl_c(ircd: NgircdServer) 
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def _start_bot(ircd: NgircdServer) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "examples.chatbot",
+        "--host",
+        ircd.host,
+        "--port",
+        str(ircd.port),
+        "--nick",
+        "clibot",
+        "--max-applications",
+        "5",
+        cwd=REPO_ROOT,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
 
 
 def test_demo_mode_prints_the_conversation_and_cleans_up() -> None:
