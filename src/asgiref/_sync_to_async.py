@@ -43,6 +43,7 @@ from typing import Any, Final, Generic, ParamSpec, TypeVar, overload
 
 from asgiref import _local_home, _threads
 from asgiref._coroutines import is_async_callable, is_generator_callable, markcoroutinefunction
+from asgiref._current_thread_executor import OWN_THREAD_MESSAGE
 from asgiref._local_home import Handoff
 from asgiref._state import BRIDGE, LOOP_OWNERS, SCOPE, THREAD
 
@@ -53,6 +54,7 @@ __all__ = [
     "CallState",
     "SyncToAsync",
     "deadlock_error",
+    "own_thread_error",
     "submit_thread_sensitive",
     "sync_to_async",
 ]
@@ -284,19 +286,34 @@ def deadlock_error(where: str) -> RuntimeError:
     )
 
 
+def own_thread_error() -> RuntimeError:
+    """Build the error of :ref:`ts-bridge-own-thread`: asgiref's text, then the fix."""
+    return RuntimeError(
+        f"{OWN_THREAD_MESSAGE}; this thread-sensitive call must run on this thread, which "
+        "is blocked in async_to_sync, and an event loop started on it (asyncio.run) cannot "
+        "hand it work; use async_to_sync instead of asyncio.run, call the sync function "
+        "directly, or use sync_to_async(thread_sensitive=False)"
+    )
+
+
 def submit_thread_sensitive(call: Call) -> None:
     """Queue ``call`` on the thread :ref:`thread-sensitive-rules` choose (first match wins).
 
     Runs in: the awaiting loop's thread, when the call is submitted.
 
     Raises:
-        RuntimeError: "would deadlock" (:ref:`deadlock-detection`), or "has exited" from
-            an exited ``ThreadSensitiveContext(executor=...)``.
+        RuntimeError: "own thread" (:ref:`ts-bridge-own-thread`), "would deadlock"
+            (:ref:`deadlock-detection`), or "has exited" from an exited
+            ``ThreadSensitiveContext(executor=...)``.
     """
     bridge = BRIDGE.get()
     # ts-bridge: the bridge this code descends from; [D18] falls through once it returned.
-    if bridge is not None and not bridge.owned_by_current_thread() and bridge.enqueue(call.run):
-        return
+    if bridge is not None:
+        if not bridge.owned_by_current_thread():
+            if bridge.enqueue(call.run):
+                return
+        elif THREAD.executor is not None:  # ts-bridge-own-thread: the thread is blocked
+            raise own_thread_error()
     scope = SCOPE.get()
     if scope is not None:  # ts-scope
         scope.submit(call)
