@@ -996,3 +996,33 @@ def test_one_thread_sensitive_context_per_request_is_one_thread_per_request_conc
     assert len(second) == 1
     assert first != second
     assert wide not in first | second
+
+
+def test_D39_asyncio_run_inside_to_thread_sends_thread_sensitive_work_to_the_bridge_thread() -> (
+    None
+):
+    """D39: the issue's program; asgiref 3.13.0 runs ``name`` on the ``to_thread`` worker.
+
+    The worker runs a copy of the coroutine's context, so the loop ``asyncio.run`` starts
+    there descends from the bridge blocked in this thread ([ts-bridge]).
+    """
+    seen: dict[str, threading.Thread] = {}
+
+    def name() -> str:
+        seen["name"] = threading.current_thread()
+        return threading.current_thread().name
+
+    async def outer() -> str:
+        def in_thread() -> str:
+            seen["worker"] = threading.current_thread()
+
+            async def g() -> str:
+                return await sync_to_async(name)()
+
+            return asyncio.run(g())
+
+        return await asyncio.to_thread(in_thread)
+
+    assert async_to_sync(outer)() == threading.current_thread().name
+    assert seen["name"] is here()
+    assert seen["worker"] is not here()
