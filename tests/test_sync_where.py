@@ -331,7 +331,7 @@ async def test_a2_task_outliving_an_executor_context_gets_the_has_exited_error(
     with pytest.raises(
         RuntimeError,
         match=r"^ThreadSensitiveContext has exited\. Tasks created inside a context with an "
-        r"executor must finish before it exits\.",
+        r"executor must finish before it exits\.; executor ",
     ):
         await task
 
@@ -427,7 +427,7 @@ async def test_a2_sibling_executor_contexts_are_isolated_and_run_concurrently() 
 async def test_a2_executor_context_is_single_use(pool: ThreadPoolExecutor) -> None:
     context = ThreadSensitiveContext(executor=pool)
     async with context:
-        with pytest.raises(RuntimeError, match=r"^ThreadSensitiveContext is already entered"):
+        with pytest.raises(RuntimeError, match=r"^ThreadSensitiveContext is already entered; "):
             await context.__aenter__()
     with pytest.raises(
         RuntimeError, match=r"^ThreadSensitiveContext with an executor cannot be entered again"
@@ -534,7 +534,7 @@ async def test_b0_async_to_sync_on_a_loop_thread_raises_before_calling_the_await
     with pytest.raises(
         RuntimeError,
         match=r"^You cannot use AsyncToSync in the same thread as an async event loop - "
-        r"just await the async function directly\.",
+        r"just await the async function directly\.; called <AsyncToSync ",
     ):
         wrapper()
     assert calls == []

@@ -337,7 +337,7 @@ class AsyncToSync(Generic[_P, _R]):
         """
         __traceback_hide__ = True
         if asyncio._get_running_loop() is not None:
-            raise RuntimeError(f"{_SAME_LOOP_MESSAGE} (called {self!r})")
+            raise RuntimeError(f"{_SAME_LOOP_MESSAGE}; called {self!r}")
         awaitable = self.awaitable(*args, **kwargs)
         exc = sys.exc_info()[1]
         parent = THREAD.call

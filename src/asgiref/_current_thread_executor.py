@@ -109,8 +109,8 @@ class CurrentThreadExecutor(Executor):
         """
         if threading.get_ident() != self._owner:
             raise RuntimeError(
-                "You cannot run CurrentThreadExecutor from a different thread "
-                f"({self!r} belongs to thread {self._owner})"
+                "You cannot run CurrentThreadExecutor from a different thread; "
+                f"{self!r} belongs to thread {self._owner}"
             )
         future.add_done_callback(lambda _: self.signal_done())
         self.serve()
@@ -135,7 +135,7 @@ class CurrentThreadExecutor(Executor):
         future: Future[_T] = Future()
         if not self.enqueue(_WorkItem(future, fn, args, kwargs)):
             raise RuntimeError(
-                f"{_ALREADY_QUIT}: {self!r} and the executors it falls back to have finished"
+                f"{_ALREADY_QUIT}; {self!r} and the executors it falls back to have finished"
             )
         return future
 

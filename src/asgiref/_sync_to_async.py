@@ -281,7 +281,7 @@ class Call:
 def deadlock_error(where: str) -> RuntimeError:
     """Build the "would deadlock" error, naming the thread involved and the fix."""
     return RuntimeError(
-        f"{DEADLOCK_MESSAGE}: this code already runs on (or waits for) {where}; "
+        f"{DEADLOCK_MESSAGE}; this code already runs on (or waits for) {where}; "
         "call the sync function directly, or use sync_to_async(thread_sensitive=False)"
     )
 
@@ -344,12 +344,12 @@ def _check_wrappable(func: object, thread_sensitive: bool, executor: object) -> 
     """The construction guards, in asgiref's order (which error wins is observable)."""
     if not callable(func) or is_async_callable(func):
         raise TypeError(
-            f"sync_to_async can only be applied to sync functions. Got {func!r}; "
+            f"sync_to_async can only be applied to sync functions.; got {func!r}; "
             "await async functions directly instead."
         )
     if is_generator_callable(func):
         raise TypeError(
-            f"sync_to_async cannot be applied to generator functions ({func!r}): "
+            f"sync_to_async cannot be applied to generator functions; got {func!r}; "
             "the generator body would run on the event-loop thread; wrap a function "
             "that returns a list, or iterate the generator inside a sync function"
         )
