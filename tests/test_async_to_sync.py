@@ -177,7 +177,11 @@ async def test_B0_running_loop_raises_before_calling_the_awaitable() -> None:
     async def af() -> None:
         called.append(1)
 
-    with pytest.raises(RuntimeError, match=r"^You cannot use AsyncToSync in the same thread"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"^You cannot use AsyncToSync in the same thread as an async event loop - "
+        r"just await the async function directly\.; called ",
+    ):
         async_to_sync(af)()
     assert called == []
 

@@ -43,7 +43,7 @@ def test_run_until_future_from_another_thread_is_rejected() -> None:
     executor = CurrentThreadExecutor(None)
     future: concurrent.futures.Future[None] = concurrent.futures.Future()
     with pytest.raises(
-        RuntimeError, match=r"^You cannot run CurrentThreadExecutor from a different thread"
+        RuntimeError, match=r"^You cannot run CurrentThreadExecutor from a different thread; "
     ):
         _in_thread(lambda: executor.run_until_future(future))
 
@@ -51,7 +51,7 @@ def test_run_until_future_from_another_thread_is_rejected() -> None:
 def test_submit_from_its_own_thread_is_rejected() -> None:
     executor = CurrentThreadExecutor(None)
     with pytest.raises(
-        RuntimeError, match=r"^You cannot submit onto CurrentThreadExecutor from its own thread"
+        RuntimeError, match=r"^You cannot submit onto CurrentThreadExecutor from its own thread; "
     ):
         executor.submit(lambda: None)
 
@@ -69,7 +69,7 @@ def test_finished_executor_forwards_to_old_executor_then_raises() -> None:
     outer.run_until_future(outer_done)
     assert forwarded.result() == threading.get_ident()
 
-    with pytest.raises(RuntimeError, match=r"^CurrentThreadExecutor already quit or is broken"):
+    with pytest.raises(RuntimeError, match=r"^CurrentThreadExecutor already quit or is broken; "):
         _in_thread(lambda: inner.submit(lambda: None))
 
 

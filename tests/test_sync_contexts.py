@@ -280,7 +280,7 @@ async def test_executor_context_is_single_use(
 ) -> None:
     context = ThreadSensitiveContext(executor=single_pool)
     async with context:
-        with pytest.raises(RuntimeError, match=r"^ThreadSensitiveContext is already entered"):
+        with pytest.raises(RuntimeError, match=r"^ThreadSensitiveContext is already entered; "):
             await context.__aenter__()
     with pytest.raises(
         RuntimeError, match=r"^ThreadSensitiveContext with an executor cannot be entered again"

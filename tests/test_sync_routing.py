@@ -133,3 +133,69 @@ async def test_A2_context_inside_sync_to_async_inside_async_to_sync_chain() -> N
 
     first, second = await in_context()
     assert first == second != await ident()
+
+
+# -- [ts-bridge-own-thread] (issue 15, R1) ----------------------------------------------
+
+OWN_THREAD = r"^You cannot submit onto CurrentThreadExecutor from its own thread; "
+
+
+def test_ts_bridge_own_thread_asyncio_run_on_the_blocked_thread_raises() -> None:
+    """The issue's program: asgiref 3.13.0 raises with the same leading text."""
+
+    def inner() -> str:
+        return threading.current_thread().name
+
+    def f() -> str:  # thread-sensitive: runs on this thread, blocked in async_to_sync
+        async def g() -> str:
+            return await sync_to_async(inner)()
+
+        return asyncio.run(g())
+
+    async def top() -> str:
+        return await sync_to_async(f)()
+
+    with pytest.raises(RuntimeError, match=OWN_THREAD) as caught:
+        async_to_sync(top)()
+    message = str(caught.value)
+    assert "use async_to_sync instead of asyncio.run" in message
+    assert "sync_to_async(thread_sensitive=False)" in message
+
+
+def test_ts_bridge_own_thread_raises_at_any_depth_and_the_advice_works() -> None:
+    """Under a nested bridge too; ``async_to_sync`` instead of ``asyncio.run`` works."""
+    here = threading.get_ident()
+
+    def with_asyncio_run() -> int:
+        return asyncio.run(ident())
+
+    def with_async_to_sync() -> int:
+        return async_to_sync(ident)()
+
+    def middle() -> tuple[int, int]:
+        async def nested() -> int:
+            return await sync_to_async(with_async_to_sync)()
+
+        with pytest.raises(RuntimeError, match=OWN_THREAD):
+            async_to_sync(sync_to_async(with_asyncio_run))()
+        return async_to_sync(nested)(), threading.get_ident()
+
+    async def top() -> tuple[int, int]:
+        return await sync_to_async(middle)()
+
+    assert async_to_sync(top)() == (here, here)
+    # Thread-insensitive work from asyncio.run on the blocked thread is fine.
+    unbound = sync_to_async(threading.get_ident, thread_sensitive=False)
+    assert async_to_sync(sync_to_async(lambda: asyncio.run(unbound())))() != here
+
+
+def test_D18_bridge_of_this_thread_that_returned_falls_through_from_asyncio_run() -> None:
+    """A context that still names this thread's returned bridge: [D18], not an error."""
+    captured: list[contextvars.Context] = []
+
+    async def grab() -> None:
+        captured.append(contextvars.copy_context())
+
+    async_to_sync(grab)()
+    # This thread no longer serves any bridge: the process-wide sync thread runs it.
+    assert captured[0].run(asyncio.run, ident()) == asyncio.run(ident())

@@ -66,7 +66,9 @@ class _GeneratorCallable:
     ids=["not-callable", "async-def", "async-partial", "async-call", "marked"],
 )
 def test_rejects_non_sync_functions(func: Any) -> None:
-    with pytest.raises(TypeError, match=r"^sync_to_async can only be applied to sync functions\."):
+    with pytest.raises(
+        TypeError, match=r"^sync_to_async can only be applied to sync functions\.; got "
+    ):
         sync_to_async(func)
 
 
@@ -81,8 +83,145 @@ def test_rejects_non_sync_functions(func: Any) -> None:
     ids=["function", "partial", "call", "bound-method"],
 )
 def test_D10_generator_functions_are_rejected(func: Any) -> None:
-    with pytest.raises(TypeError, match=r"^sync_to_async cannot be applied to generator functions"):
+    with pytest.raises(
+        TypeError, match=r"^sync_to_async cannot be applied to generator functions; got "
+    ):
         sync_to_async(func)
+
+
+# -- construction fast path (issue 12 item 7): the same object as the general path ----------
+
+
+class _GeneralPath(SyncToAsync[..., Any]):
+    """A ``__setattr__`` override makes ``__init__`` take the general path."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+
+
+class _WithProperty(SyncToAsync[..., Any]):
+    """A data descriptor for an attribute ``__init__`` writes: the general path too."""
+
+    @property
+    def context(self) -> contextvars.Context | None:
+        seen: contextvars.Context | None = self.__dict__["_seen_context"]
+        return seen
+
+    @context.setter
+    def context(self, value: contextvars.Context | None) -> None:
+        self.__dict__["_seen_context"] = value
+
+
+class _Subclass(SyncToAsync[..., Any]):
+    """Like channels' ``DatabaseSyncToAsync``: only overrides a method."""
+
+    def thread_handler(self, *args: Any, **kwargs: Any) -> Any:
+        return super().thread_handler(*args, **kwargs)
+
+
+def _annotated(x: int, /, *, y: str = "y") -> str:
+    """A docstring."""
+    return f"{x}{y}"
+
+
+@functools.wraps(_annotated)
+def _decorated(*args: Any, **kwargs: Any) -> str:
+    return _annotated(*args, **kwargs)
+
+
+def _with_attributes() -> None:
+    pass
+
+
+_with_attributes.custom = ["a list"]  # type: ignore[attr-defined]
+_with_attributes.__self__ = "not a method"  # type: ignore[attr-defined]
+
+
+async def _async_generator() -> AsyncIterator[int]:
+    yield 1
+
+
+class _Targets:
+    def method(self) -> None:
+        """Method doc."""
+
+    decorated = functools.wraps(method)(lambda self: None)
+
+    @classmethod
+    def klass(cls) -> None:
+        pass
+
+    @staticmethod
+    def static() -> None:
+        pass
+
+    def __call__(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "func",
+    [
+        _thread_name,
+        _annotated,
+        _decorated,
+        _with_attributes,
+        lambda: None,
+        _async_generator,
+        _Targets().method,
+        _Targets().decorated,
+        _Targets.klass,
+        _Targets.static,
+        _Targets(),
+        functools.partial(_annotated, 1),
+        len,
+    ],
+    ids=[
+        "function",
+        "annotated",
+        "decorated",
+        "attributes",
+        "lambda",
+        "async-generator",
+        "method",
+        "decorated-method",
+        "classmethod",
+        "staticmethod",
+        "callable-object",
+        "partial",
+        "builtin",
+    ],
+)
+@pytest.mark.parametrize("cls", [SyncToAsync, _Subclass], ids=["SyncToAsync", "subclass"])
+def test_construction_fast_path_matches_the_general_path(func: Any, cls: type[Any]) -> None:
+    context = contextvars.copy_context()
+    fast = cls(func, thread_sensitive=False, context=context)
+    general = _GeneralPath(func, thread_sensitive=False, context=context)
+    assert list(vars(fast)) == list(vars(general))
+    for name, value in vars(general).items():
+        # Builtins create their name strings on each access: equal, not identical.
+        assert vars(fast)[name] is value or (type(value) is str and vars(fast)[name] == value)
+    assert iscoroutinefunction(fast)
+    assert inspect.iscoroutinefunction(fast) is inspect.iscoroutinefunction(general)
+    assert asyncio.iscoroutinefunction(fast)
+    assert fast.__wrapped__ is func
+
+
+def test_construction_fast_path_respects_subclass_descriptors_and_markers() -> None:
+    context = contextvars.copy_context()
+    wrapper = _WithProperty(_thread_name, context=context)
+    assert wrapper.context is context
+    assert "context" not in vars(wrapper)
+
+    def marked() -> None:
+        pass
+
+    setattr(marked, "__call__", _async_fn)  # noqa: B010 - seen through __call__
+    with pytest.raises(TypeError, match="can only be applied to sync functions"):
+        sync_to_async(marked)
+    mark_as_async = markcoroutinefunction(lambda: None)
+    with pytest.raises(TypeError, match="can only be applied to sync functions"):
+        sync_to_async(mark_as_async)
 
 
 def test_async_check_comes_before_executor_check() -> None:
@@ -681,7 +820,9 @@ async def test_deadlock_detection_1_coroutine_handed_to_another_loop() -> None:
 
             asyncio.run_coroutine_threadsafe(nested(), other).result(10)
 
-        with pytest.raises(RuntimeError, match="would deadlock"):
+        with pytest.raises(
+            RuntimeError, match=r"^Single thread executor already being used, would deadlock; "
+        ):
             await sync_to_async(f)()
     finally:
         other.call_soon_threadsafe(other.stop)

@@ -331,7 +331,7 @@ async def test_a2_task_outliving_an_executor_context_gets_the_has_exited_error(
     with pytest.raises(
         RuntimeError,
         match=r"^ThreadSensitiveContext has exited\. Tasks created inside a context with an "
-        r"executor must finish before it exits\.",
+        r"executor must finish before it exits\.; executor ",
     ):
         await task
 
@@ -427,7 +427,7 @@ async def test_a2_sibling_executor_contexts_are_isolated_and_run_concurrently() 
 async def test_a2_executor_context_is_single_use(pool: ThreadPoolExecutor) -> None:
     context = ThreadSensitiveContext(executor=pool)
     async with context:
-        with pytest.raises(RuntimeError, match=r"^ThreadSensitiveContext is already entered"):
+        with pytest.raises(RuntimeError, match=r"^ThreadSensitiveContext is already entered; "):
             await context.__aenter__()
     with pytest.raises(
         RuntimeError, match=r"^ThreadSensitiveContext with an executor cannot be entered again"
@@ -534,7 +534,7 @@ async def test_b0_async_to_sync_on_a_loop_thread_raises_before_calling_the_await
     with pytest.raises(
         RuntimeError,
         match=r"^You cannot use AsyncToSync in the same thread as an async event loop - "
-        r"just await the async function directly\.",
+        r"just await the async function directly\.; called <AsyncToSync ",
     ):
         wrapper()
     assert calls == []
@@ -996,3 +996,33 @@ def test_one_thread_sensitive_context_per_request_is_one_thread_per_request_conc
     assert len(second) == 1
     assert first != second
     assert wide not in first | second
+
+
+def test_D39_asyncio_run_inside_to_thread_sends_thread_sensitive_work_to_the_bridge_thread() -> (
+    None
+):
+    """D39: the issue's program; asgiref 3.13.0 runs ``name`` on the ``to_thread`` worker.
+
+    The worker runs a copy of the coroutine's context, so the loop ``asyncio.run`` starts
+    there descends from the bridge blocked in this thread ([ts-bridge]).
+    """
+    seen: dict[str, threading.Thread] = {}
+
+    def name() -> str:
+        seen["name"] = threading.current_thread()
+        return threading.current_thread().name
+
+    async def outer() -> str:
+        def in_thread() -> str:
+            seen["worker"] = threading.current_thread()
+
+            async def g() -> str:
+                return await sync_to_async(name)()
+
+            return asyncio.run(g())
+
+        return await asyncio.to_thread(in_thread)
+
+    assert async_to_sync(outer)() == threading.current_thread().name
+    assert seen["name"] is here()
+    assert seen["worker"] is not here()

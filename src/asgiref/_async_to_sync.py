@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import sys
+import types
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import Context
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Final, Generic, ParamSpec, TypeVar, overload
 
 from asgiref import _local_home, _threads
 from asgiref._coroutines import is_async_callable
@@ -265,6 +267,18 @@ def run_on_fresh_loop(awaitable: Awaitable[Any], exc: BaseException | None) -> A
 
 _METADATA = ("__module__", "__name__", "__qualname__", "__doc__")
 
+_FunctionType: Final = types.FunctionType
+
+
+def _plain_coroutine_function(func: object) -> bool:
+    """Whether ``func`` is an ``async def`` function, seen from its code flags alone.
+
+    A shortcut of the construction check (issue 12 item 7): such a function is async
+    whatever its ``__dict__`` holds; everything else takes the general check.
+    """
+    return type(func) is _FunctionType and bool(func.__code__.co_flags & inspect.CO_COROUTINE)
+
+
 _SAME_LOOP_MESSAGE = (
     "You cannot use AsyncToSync in the same thread as an async event loop - "
     "just await the async function directly."
@@ -307,7 +321,9 @@ class AsyncToSync(Generic[_P, _R]):
         awaitable: Callable[_P, Coroutine[Any, Any, _R]] | Callable[_P, Awaitable[_R]],
         force_new_loop: bool = False,
     ) -> None:
-        if not callable(awaitable) or not is_async_callable(awaitable):
+        if not _plain_coroutine_function(awaitable) and (
+            not callable(awaitable) or not is_async_callable(awaitable)
+        ):
             warnings.warn(
                 f"async_to_sync was passed a non-async-marked callable: {awaitable!r}; "
                 "pass an async function or mark it with markcoroutinefunction()",
@@ -337,7 +353,7 @@ class AsyncToSync(Generic[_P, _R]):
         """
         __traceback_hide__ = True
         if asyncio._get_running_loop() is not None:
-            raise RuntimeError(f"{_SAME_LOOP_MESSAGE} (called {self!r})")
+            raise RuntimeError(f"{_SAME_LOOP_MESSAGE}; called {self!r}")
         awaitable = self.awaitable(*args, **kwargs)
         exc = sys.exc_info()[1]
         parent = THREAD.call

@@ -15,10 +15,12 @@ import asyncio.coroutines
 import functools
 import inspect
 import sys
+import types
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 __all__ = [
+    "COROUTINE_MARK",
     "is_async_callable",
     "is_generator_callable",
     "iscoroutinefunction",
@@ -85,3 +87,16 @@ def is_generator_callable(obj: object) -> bool:
         return True
     call = getattr(obj, "__call__", None)  # noqa: B004 - we want the attribute itself
     return call is not None and inspect.isgeneratorfunction(call)
+
+
+def _mark_of_this_python() -> dict[str, object]:
+    """The attributes :func:`markcoroutinefunction` sets on an object, as a dict."""
+    probe = types.SimpleNamespace()
+    markcoroutinefunction(cast(Callable[..., Any], probe))
+    return dict(vars(probe))
+
+
+#: What :func:`markcoroutinefunction` writes into the ``__dict__`` of an object without
+#: ``__func__``: one name and marker object on every supported Python.  ``SyncToAsync``
+#: applies it with one ``dict.update`` on its construction fast path.
+COROUTINE_MARK: Final[dict[str, object]] = _mark_of_this_python()

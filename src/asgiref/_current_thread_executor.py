@@ -20,7 +20,7 @@ from typing import Any, Final, TypeVar
 
 from asgiref import _threads
 
-__all__ = ["CurrentThreadExecutor"]
+__all__ = ["OWN_THREAD_MESSAGE", "CurrentThreadExecutor"]
 
 _T = TypeVar("_T")
 
@@ -32,6 +32,11 @@ def _done() -> None:
 _DONE: Final[Callable[[], object]] = _done
 
 _ALREADY_QUIT: Final = "CurrentThreadExecutor already quit or is broken"
+
+#: asgiref's text for work sent to an executor from its own thread; the bridges reuse it
+#: for a thread-sensitive call made on the thread that serves its bridge
+#: (:ref:`ts-bridge-own-thread`).
+OWN_THREAD_MESSAGE: Final = "You cannot submit onto CurrentThreadExecutor from its own thread"
 
 
 class _WorkItem:
@@ -104,8 +109,8 @@ class CurrentThreadExecutor(Executor):
         """
         if threading.get_ident() != self._owner:
             raise RuntimeError(
-                "You cannot run CurrentThreadExecutor from a different thread "
-                f"({self!r} belongs to thread {self._owner})"
+                "You cannot run CurrentThreadExecutor from a different thread; "
+                f"{self!r} belongs to thread {self._owner}"
             )
         future.add_done_callback(lambda _: self.signal_done())
         self.serve()
@@ -126,14 +131,11 @@ class CurrentThreadExecutor(Executor):
                 executor and every executor in its ``old_executor`` chain finished.
         """
         if threading.get_ident() == self._owner:
-            raise RuntimeError(
-                "You cannot submit onto CurrentThreadExecutor from its own thread; "
-                "call the function directly instead"
-            )
+            raise RuntimeError(f"{OWN_THREAD_MESSAGE}; call the function directly instead")
         future: Future[_T] = Future()
         if not self.enqueue(_WorkItem(future, fn, args, kwargs)):
             raise RuntimeError(
-                f"{_ALREADY_QUIT}: {self!r} and the executors it falls back to have finished"
+                f"{_ALREADY_QUIT}; {self!r} and the executors it falls back to have finished"
             )
         return future
 

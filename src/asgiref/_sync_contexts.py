@@ -120,7 +120,7 @@ class _ExecutorScope:
     def submit(self, call: QueuedCall) -> None:
         """[ts-scope], executor form.  Runs in: the awaiting loop's thread."""
         if self.state is not _ScopeState.ACTIVE:
-            raise RuntimeError(f"{_EXITED_MESSAGE} (executor {self.executor!r})")
+            raise RuntimeError(f"{_EXITED_MESSAGE}; executor {self.executor!r}")
         self.executor.submit(call.run)
 
 
@@ -162,7 +162,7 @@ class ThreadSensitiveContext:
             self._state = _ScopeState.ACTIVE
             return self
         if self._state is _ScopeState.ACTIVE:
-            raise RuntimeError(f"ThreadSensitiveContext is already entered: {self!r}")
+            raise RuntimeError(f"ThreadSensitiveContext is already entered; {self!r}")
         if self._state is _ScopeState.EXITED:
             raise RuntimeError(
                 "ThreadSensitiveContext with an executor cannot be entered again; "

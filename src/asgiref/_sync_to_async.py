@@ -32,17 +32,25 @@ import asyncio
 import contextlib
 import enum
 import functools
+import inspect
 import sys
 import threading
+import types
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
 from contextvars import Context, ContextVar
 from functools import partial
 from types import TracebackType
-from typing import Any, Final, Generic, ParamSpec, TypeVar, overload
+from typing import Any, ClassVar, Final, Generic, ParamSpec, TypeVar, overload
 
 from asgiref import _local_home, _threads
-from asgiref._coroutines import is_async_callable, is_generator_callable, markcoroutinefunction
+from asgiref._coroutines import (
+    COROUTINE_MARK,
+    is_async_callable,
+    is_generator_callable,
+    markcoroutinefunction,
+)
+from asgiref._current_thread_executor import OWN_THREAD_MESSAGE
 from asgiref._local_home import Handoff
 from asgiref._state import BRIDGE, LOOP_OWNERS, SCOPE, THREAD
 
@@ -53,6 +61,7 @@ __all__ = [
     "CallState",
     "SyncToAsync",
     "deadlock_error",
+    "own_thread_error",
     "submit_thread_sensitive",
     "sync_to_async",
 ]
@@ -279,8 +288,18 @@ class Call:
 def deadlock_error(where: str) -> RuntimeError:
     """Build the "would deadlock" error, naming the thread involved and the fix."""
     return RuntimeError(
-        f"{DEADLOCK_MESSAGE}: this code already runs on (or waits for) {where}; "
+        f"{DEADLOCK_MESSAGE}; this code already runs on (or waits for) {where}; "
         "call the sync function directly, or use sync_to_async(thread_sensitive=False)"
+    )
+
+
+def own_thread_error() -> RuntimeError:
+    """Build the error of :ref:`ts-bridge-own-thread`: asgiref's text, then the fix."""
+    return RuntimeError(
+        f"{OWN_THREAD_MESSAGE}; this thread-sensitive call must run on this thread, which "
+        "is blocked in async_to_sync, and an event loop started on it (asyncio.run) cannot "
+        "hand it work; use async_to_sync instead of asyncio.run, call the sync function "
+        "directly, or use sync_to_async(thread_sensitive=False)"
     )
 
 
@@ -290,13 +309,18 @@ def submit_thread_sensitive(call: Call) -> None:
     Runs in: the awaiting loop's thread, when the call is submitted.
 
     Raises:
-        RuntimeError: "would deadlock" (:ref:`deadlock-detection`), or "has exited" from
-            an exited ``ThreadSensitiveContext(executor=...)``.
+        RuntimeError: "own thread" (:ref:`ts-bridge-own-thread`), "would deadlock"
+            (:ref:`deadlock-detection`), or "has exited" from an exited
+            ``ThreadSensitiveContext(executor=...)``.
     """
     bridge = BRIDGE.get()
     # ts-bridge: the bridge this code descends from; [D18] falls through once it returned.
-    if bridge is not None and not bridge.owned_by_current_thread() and bridge.enqueue(call.run):
-        return
+    if bridge is not None:
+        if not bridge.owned_by_current_thread():
+            if bridge.enqueue(call.run):
+                return
+        elif THREAD.executor is not None:  # ts-bridge-own-thread: the thread is blocked
+            raise own_thread_error()
     scope = SCOPE.get()
     if scope is not None:  # ts-scope
         scope.submit(call)
@@ -327,12 +351,12 @@ def _check_wrappable(func: object, thread_sensitive: bool, executor: object) -> 
     """The construction guards, in asgiref's order (which error wins is observable)."""
     if not callable(func) or is_async_callable(func):
         raise TypeError(
-            f"sync_to_async can only be applied to sync functions. Got {func!r}; "
+            f"sync_to_async can only be applied to sync functions.; got {func!r}; "
             "await async functions directly instead."
         )
     if is_generator_callable(func):
         raise TypeError(
-            f"sync_to_async cannot be applied to generator functions ({func!r}): "
+            f"sync_to_async cannot be applied to generator functions; got {func!r}; "
             "the generator body would run on the event-loop thread; wrap a function "
             "that returns a list, or iterate the generator inside a sync function"
         )
@@ -341,6 +365,75 @@ def _check_wrappable(func: object, thread_sensitive: bool, executor: object) -> 
             "executor must not be set when thread_sensitive is True; "
             "pass thread_sensitive=False together with executor="
         )
+
+
+# -- construction fast path ----------------------------------------------------------------
+#
+# Django builds ``sync_to_async(f)`` per call on hot paths, so construction counts
+# (issue 12, item 7).  For the usual targets, a plain Python function or a bound method
+# of one, everything ``_check_wrappable`` and ``functools.update_wrapper`` compute follows
+# from the code flags and the function's ``__dict__``; ``_plain_function`` decides when
+# that holds, and the fast path writes the same attributes, in the same order, that the
+# general path does.  ``test_construction_fast_path_matches_the_general_path`` compares
+# the two on every supported Python.
+
+_FunctionType: Final = types.FunctionType
+_MethodType: Final = types.MethodType
+#: Code flags the fast path leaves to the general path (it raises for them).
+_REJECTED_FLAGS: Final = inspect.CO_COROUTINE | inspect.CO_GENERATOR
+#: ``__dict__`` entries that change how ``inspect`` / ``markcoroutinefunction`` see a
+#: function (markers, ``partialmethod``, an instance ``__call__`` or ``__func__``), or
+#: that ``update_wrapper`` could not copy into the wrapper's ``__dict__`` as they are.
+_CLASSIFYING: Final = frozenset(
+    {
+        "__call__",
+        "__class__",
+        "__dict__",
+        "__func__",
+        "__partialmethod__",
+        "__weakref__",
+        "_is_coroutine",
+        "_is_coroutine_marker",
+    }
+)
+#: ``functools.WRAPPER_ASSIGNMENTS`` holds ``__type_params__`` from Python 3.12 on.
+_COPY_TYPE_PARAMS: Final = "__type_params__" in functools.WRAPPER_ASSIGNMENTS
+
+
+def _plain_function(func: object) -> types.FunctionType | None:
+    """Return the Python function behind ``func`` if the fast path applies, else ``None``.
+
+    It applies to a plain function and to a bound method of one (``obj.method``) that is
+    neither a coroutine function nor a generator function and carries no attribute that
+    changes its classification.
+    """
+    target = func.__func__ if type(func) is _MethodType else func
+    if type(target) is not _FunctionType or target.__code__.co_flags & _REJECTED_FLAGS:
+        return None
+    extra = target.__dict__
+    if extra and not _CLASSIFYING.isdisjoint(extra):
+        return None
+    return target
+
+
+def _allows_direct_init(cls: type) -> bool:
+    """Whether ``cls.__init__`` may write the fast path's attributes into ``__dict__``.
+
+    Not when a subclass of ``SyncToAsync`` defines ``__setattr__`` or a data descriptor
+    (a property, a slot) that ``setattr`` would call.
+    """
+    if getattr(cls, "__setattr__") is not object.__setattr__:  # noqa: B009 - for mypy
+        return False
+    for klass in cls.__mro__:
+        if klass is SyncToAsync:
+            break
+        for name, value in vars(klass).items():
+            kind = type(value)
+            if name not in {"__dict__", "__weakref__"} and (
+                hasattr(kind, "__set__") or hasattr(kind, "__delete__")
+            ):
+                return False
+    return True
 
 
 def _write_back(call: Call) -> None:
@@ -404,6 +497,13 @@ class SyncToAsync(Generic[_P, _R]):
     __qualname__: str
     __wrapped__: Callable[_P, _R]
 
+    #: Whether ``__init__`` may take the construction fast path (``_allows_direct_init``).
+    _direct_init: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._direct_init = _allows_direct_init(cls)
+
     def __init__(
         self,
         func: Callable[_P, _R],
@@ -411,16 +511,40 @@ class SyncToAsync(Generic[_P, _R]):
         executor: Executor | None = None,
         context: Context | None = None,
     ) -> None:
-        _check_wrappable(func, thread_sensitive, executor)
-        functools.update_wrapper(self, func)
-        self.func = func
-        self.context = context
-        self._thread_sensitive = bool(thread_sensitive)
-        self._executor = executor
-        self_attr = getattr(func, "__self__", None)
-        if self_attr is not None:
-            self.__self__ = self_attr
-        markcoroutinefunction(self)
+        target = _plain_function(func)
+        if target is None or (thread_sensitive and executor is not None) or not self._direct_init:
+            _check_wrappable(func, thread_sensitive, executor)
+            functools.update_wrapper(self, func)
+            self.func = func
+            self.context = context
+            self._thread_sensitive = bool(thread_sensitive)
+            self._executor = executor
+            self_attr = getattr(func, "__self__", None)
+            if self_attr is not None:
+                self.__self__ = self_attr
+            markcoroutinefunction(self)
+            return
+        # What the lines above do for a plain function or method, without the lookups
+        # that cannot find anything (see "construction fast path").
+        attributes = self.__dict__
+        attributes["__module__"] = target.__module__
+        attributes["__name__"] = target.__name__
+        attributes["__qualname__"] = target.__qualname__
+        attributes["__doc__"] = target.__doc__
+        attributes["__annotations__"] = target.__annotations__
+        if _COPY_TYPE_PARAMS:  # pragma: no branch - constant per Python version
+            attributes["__type_params__"] = getattr(target, "__type_params__")  # noqa: B009
+        extra = target.__dict__
+        if extra:
+            attributes.update(extra)
+        attributes["__wrapped__"] = func
+        attributes["func"] = func
+        attributes["context"] = context
+        attributes["_thread_sensitive"] = bool(thread_sensitive)
+        attributes["_executor"] = executor
+        if target is not func:
+            attributes["__self__"] = func.__self__  # type: ignore[attr-defined]
+        attributes.update(COROUTINE_MARK)
 
     async def __call__(self, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         """Run the wrapped function in a worker thread and return its result.
