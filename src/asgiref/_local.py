@@ -18,8 +18,10 @@ A ``Local`` keeps a *registry*: one :class:`contextvars.ContextVar` per attribut
 * **Thread-critical** (``Local(thread_critical=True)``): with no running event loop in
   the thread, a :class:`threading.local` (its per-thread ``__dict__`` holds the values);
   with a running loop, the registry's variables hold *cells* ``(loop, value)``,
-  visible only while that loop runs in the calling thread.  The two storages are
-  separate.
+  visible only while that loop runs in the calling thread; a deletion writes
+  ``(LoopMark(loop), DELETED)``, so that the write-back of a bridge knows which loop
+  deleted (it copies back only cells of the caller's own loop [R4]).  The two storages
+  are separate.
 
 Memory [D40]
 ------------
