@@ -52,7 +52,6 @@ dead thread still runs somewhere else (the same corner as :mod:`asgiref._local_h
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import sys
 import threading
@@ -308,9 +307,12 @@ class _DefaultLocal(Local, list[Any]):  # type: ignore[misc]  # private mode of 
 
         Runs in: whichever thread drops the last reference.
         """
+        # Plain try/except (no module globals): this may run at interpreter shutdown.
         for token in list(self[2].values()):
-            with contextlib.suppress(ValueError):  # another context's key goes with it
+            try:  # noqa: SIM105
                 token.var.reset(token)
+            except ValueError:  # another context's key: it goes with that context
+                pass
 
 
 #: Guards the moves between a default ``Local``'s ``live``, ``parked`` and ``tokens``.
