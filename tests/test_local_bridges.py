@@ -224,3 +224,26 @@ async def test_concurrent_tasks_keep_their_own_values_across_sync_to_async() -> 
     outcomes = await asyncio.gather(*(task(i) for i in range(20)))
     for index, results in enumerate(outcomes):
         assert results == [index, (index, "sync")] * 5
+
+
+def test_D38_values_stay_hidden_in_a_bridge_started_on_a_foreign_thread() -> None:
+    # The program of issue R2: asgiref 3.13.0 prints ('-', 1, 1), the value hidden
+    # from the ``to_thread`` worker re-appearing inside a bridge that worker starts.
+    local = Local()
+
+    async def set_x() -> None:
+        local.x = 1
+
+    async_to_sync(set_x)()
+
+    async def outer() -> tuple[Any, Any, Any]:
+        def in_thread() -> tuple[Any, Any, Any]:
+            async def peek() -> Any:
+                return getattr(local, "x", "-")
+
+            return getattr(local, "x", "-"), async_to_sync(peek)(), getattr(local, "x", "-")
+
+        return await asyncio.to_thread(in_thread)
+
+    assert async_to_sync(outer)() == ("-", "-", "-")
+    assert local.x == 1  # still the writer's, on the writer's thread

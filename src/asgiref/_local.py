@@ -3,7 +3,7 @@
 Storage model
 -------------
 A ``Local`` keeps a *registry*: one :class:`contextvars.ContextVar` per attribute name
-(created on the first write of that name, never removed; names are few in practice).
+(created on the first write of that name).
 
 * **Default** (``Local()``): the variable holds the raw value, or
   :data:`asgiref._local_home.DELETED` (its default, and what ``del`` writes: a deletion
@@ -18,11 +18,30 @@ A ``Local`` keeps a *registry*: one :class:`contextvars.ContextVar` per attribut
 * **Thread-critical** (``Local(thread_critical=True)``): with no running event loop in
   the thread, a :class:`threading.local` (its per-thread ``__dict__`` holds the values);
   with a running loop, the registry's variables hold *cells* ``(loop, value)``,
-  visible only while that loop runs in the calling thread.  The two storages are
-  separate.
+  visible only while that loop runs in the calling thread; a deletion writes
+  ``(LoopMark(loop), DELETED)``, so that the write-back of a bridge knows which loop
+  deleted (it copies back only cells of the caller's own loop [R4]).  The two storages
+  are separate.
 
-Guarantees: a registry only ever gains entries (``dict.setdefault``, atomic also on
-free-threaded builds); cells are immutable; contexts and ``threading.local`` dicts
+Memory [D40]
+------------
+A context keeps every variable ever set in it as a key until the context dies; only
+``ContextVar.reset`` takes a key out again.  So a default ``Local`` is
+``[live, parked, tokens]``: ``tokens`` holds, per name, the token of the write that
+gave the name's variable its key in a sync context.  A delete in that context resets
+the token (the key and the value leave the context) and *parks* the variable
+(``live`` -> ``parked``, so that other contexts still find their values through the
+miss path); the next write of the name brings it back and may keep a new token.  When
+the ``Local`` is collected, ``__del__`` resets every token it still holds, which
+succeeds in the context it runs in; any other context drops the values when it dies
+(a thread's context: with the thread; a task's: with the task).  A token keeps its
+context alive: at most one per name, until that name is deleted there or the
+``Local`` dies.  The moves between the three dicts happen under ``_SLOW_LOCK``, in an
+order that never hides a variable from the lock-free fast paths (``live`` gains an
+entry before ``parked`` loses it, and the other way round).
+
+Guarantees: a thread-critical registry only ever gains entries (``dict.setdefault``,
+atomic also on free-threaded builds); cells are immutable; contexts and ``threading.local`` dicts
 belong to the calling thread.  So concurrent threads cannot race on shared state.
 Set, get and delete create no reference cycle: a replaced value is freed by reference
 counting as soon as no context holds it.
@@ -41,7 +60,7 @@ from threading import get_ident
 from typing import TYPE_CHECKING, Any, Final, NoReturn, final
 
 from asgiref import _threads
-from asgiref._local_home import _HOME, DELETED, claim_home, track
+from asgiref._local_home import _HOME, CRITICAL_PREFIX, DELETED, LoopMark, claim_home, track
 
 __all__ = ["Local"]
 
@@ -60,21 +79,9 @@ _Registry = dict[str, contextvars.ContextVar[Any]]
 _DELETED: Final = DELETED
 
 
-class _NeverVisible:
-    """The tag of :data:`_UNSET`: never a running loop.
-
-    It has the attribute the 3.11 fast path reads (a loop's ``_thread_id``), with a
-    value that never matches a thread, so that path need not raise and catch an
-    ``AttributeError`` for a name without a cell.
-    """
-
-    __slots__ = ()
-    _thread_id: Final = None
-
-
 #: What a thread-critical variable reads as where it was never set, and what ``del``
 #: writes: never visible.
-_UNSET: Final = (_NeverVisible(), _DELETED)
+_UNSET: Final = (LoopMark(None), _DELETED)
 
 #: Stands in for a name's thread-critical variable before its first loop-mode write.
 _NO_VAR: Final[contextvars.ContextVar[_Cell]] = contextvars.ContextVar(
@@ -141,8 +148,8 @@ def _reserved(name: str) -> NoReturn:
     raise AttributeError(f"Cannot set attribute '{name}' on Local")
 
 
-def _register(registry: _Registry, name: str, default: Any) -> contextvars.ContextVar[Any]:
-    """Return the variable for ``name``, creating it (with ``default``) on first use.
+def _register(registry: _Registry, name: str) -> contextvars.ContextVar[Any]:
+    """Return the thread-critical variable for ``name``, creating it on first use.
 
     Raises:
         AttributeError: ``name`` is the reserved ``_data``.
@@ -150,7 +157,7 @@ def _register(registry: _Registry, name: str, default: Any) -> contextvars.Conte
     if name == _RESERVED:
         _reserved(name)
     var: contextvars.ContextVar[Any] = contextvars.ContextVar(
-        f"asgiref.local.Local.{name}", default=default
+        CRITICAL_PREFIX + name, default=_UNSET
     )
     return registry.setdefault(name, var)
 
@@ -195,9 +202,10 @@ class Local:
             _list_extend(critical, (threading.local(), {}))
             return critical
         default: _DefaultLocal = _list_new(_DefaultLocal)
-        registry: _Registry = {}
-        _list_extend(default, (registry,))
-        track(default, registry)
+        live: _Registry = {}
+        parked: _Registry = {}
+        _list_extend(default, (live, parked, {}))
+        track(default, live, parked)
         return default
 
     def __init__(self, thread_critical: bool = False) -> None:
@@ -241,10 +249,10 @@ _list_extend: Final = list.extend
 class _DefaultLocal(Local, list[Any]):  # type: ignore[misc]  # private mode of the final class
     """``Local()``: context-local values bound to the home's thread.
 
-    Instances are ``[registry]``.  They are ``list`` subclasses only because
-    ``self[0]`` is the cheapest way from ``self`` to its state inside
-    ``__getattribute__`` (a C-level subscript; a slot descriptor costs three times as
-    much, which matters at ~100 ns per read).
+    Instances are ``[live, parked, tokens]`` (see "Memory" in the module docstring).
+    They are ``list`` subclasses only because ``self[0]`` is the cheapest way from
+    ``self`` to its state inside ``__getattribute__`` (a C-level subscript; a slot
+    descriptor costs three times as much, which matters at ~100 ns per read).
 
     Runs in: any thread.
     """
@@ -255,7 +263,7 @@ class _DefaultLocal(Local, list[Any]):  # type: ignore[misc]  # private mode of 
         try:
             value = self[0][name].get()
         except KeyError:
-            return _fallback(self, name)
+            return _parked_get(self, name)
         if value is not _DELETED and _home_get() == get_ident():
             return value
         return _fallback(self, name)
@@ -264,18 +272,90 @@ class _DefaultLocal(Local, list[Any]):  # type: ignore[misc]  # private mode of 
         try:
             var = self[0][name]
         except KeyError:
-            var = _register(self[0], name, _DELETED)
+            _first_set(self, name, value)
+            return
         if _home_get() != get_ident():
             claim_home()  # first write here; forgets what came from another thread
         var.set(value)
 
     def __delattr__(self, name: str) -> None:
-        var = self[0].get(name)
-        if var is None or var.get() is _DELETED or _home_get() != get_ident():
-            if name == _RESERVED:
-                _reserved(name)
-            raise _missing(self, name)
-        var.set(_DELETED)
+        with _SLOW_LOCK:
+            var = self[0].get(name) or self[1].get(name)
+            if var is None or var.get() is _DELETED or _home_get() != get_ident():
+                if name == _RESERVED:
+                    _reserved(name)
+                raise _missing(self, name)
+            token = self[2].get(name)
+            if token is not None:
+                try:
+                    var.reset(token)  # the name's key leaves this context [D40]
+                except ValueError:  # another context: it writes "deleted" instead
+                    pass
+                else:
+                    del self[2][name]
+                    self[1][name] = var  # parked before it leaves the fast path
+                    self[0].pop(name, None)
+                    return
+            var.set(_DELETED)
+
+    def __del__(self) -> None:
+        """Release this ``Local``'s values where that is possible now [D40].
+
+        Each token of ``self[2]`` belongs to the context that first gave its name a
+        key; resetting it removes the key (and the value) from that context when this
+        runs there.  Elsewhere the reset fails and the value goes with its context.
+
+        Runs in: whichever thread drops the last reference.
+        """
+        # Plain try/except (no module globals): this may run at interpreter shutdown.
+        for token in list(self[2].values()):
+            try:  # noqa: SIM105
+                token.var.reset(token)
+            except ValueError:  # another context's key: it goes with that context
+                pass
+
+
+#: Guards the moves between a default ``Local``'s ``live``, ``parked`` and ``tokens``.
+_SLOW_LOCK: Final = threading.Lock()
+
+_MISSING_OLD: Final = contextvars.Token.MISSING
+
+
+def _first_set(local: _DefaultLocal, name: str, value: Any) -> None:
+    """Set ``name`` when it is not on the fast path: register or unpark its variable.
+
+    When the write gives the variable its first key in a sync context (a thread's
+    own context, which may live as long as the thread), its token is kept so that a
+    later delete or the ``Local``'s death can take the key out again.  A task's
+    context goes with its task, so loop code keeps no token.
+
+    Raises:
+        AttributeError: ``name`` is the reserved ``_data``.
+    """
+    if name == _RESERVED:
+        _reserved(name)
+    if _home_get() != get_ident():
+        claim_home()  # first write here; forgets what came from another thread
+    live, parked, tokens = local[0], local[1], local[2]
+    with _SLOW_LOCK:
+        var = live.get(name) or parked.get(name)
+        if var is None:
+            var = contextvars.ContextVar(f"asgiref.local.Local.{name}", default=_DELETED)
+        token = var.set(value)
+        if token.old_value is _MISSING_OLD and _get_running_loop() is None:
+            tokens[name] = token
+        live[name] = var  # on the fast path before it leaves the parked ones
+        parked.pop(name, None)
+
+
+def _parked_get(local: _DefaultLocal, name: str) -> Any:
+    """Read ``name`` when it is not on the fast path (parked, or never set)."""
+    var = local[1].get(name)
+    if var is not None:
+        value = var.get()
+        if value is not _DELETED and _home_get() == get_ident():
+            return value
+    return _fallback(local, name)
 
 
 def _tc_cell(local: _ThreadCriticalLocal, name: str) -> _Cell:
@@ -302,7 +382,7 @@ def _tc_loop_set(local: _ThreadCriticalLocal, loop: object, name: str, value: An
     """
     var = local[1].get(name)
     if var is None:
-        var = _register(local[1], name, _UNSET)
+        var = _register(local[1], name)
     var.set((loop, value))
     if _OLD_RUNNING_LOOP and type(local) is _ThreadCriticalLocal:
         _object_setattr(local, "__class__", _LoopAwareLocal311)
@@ -352,8 +432,8 @@ class _ThreadCriticalLocal(Local, list[Any]):  # type: ignore[misc]  # private m
             raise _missing(self, name)
         if where is _SYNC:
             del self[0].__dict__[name]
-        else:
-            self[1][name].set(_UNSET)
+        else:  # a deletion is a write of this loop's (see write_back) [R4]
+            self[1][name].set((LoopMark(where), _DELETED))
 
 
 class _LoopAwareLocal311(_ThreadCriticalLocal):  # type: ignore[misc]

@@ -45,7 +45,9 @@ from threading import get_ident
 from typing import Any, Final
 
 __all__ = [
+    "CRITICAL_PREFIX",
     "DELETED",
+    "LoopMark",
     "NOBODY",
     "Handoff",
     "adopt",
@@ -62,6 +64,36 @@ NOBODY: Final = -1
 
 #: The value of a default-``Local`` variable that holds no value (deleted or forgotten).
 DELETED: Final = object()
+
+
+#: The name prefix of a thread-critical ``Local``'s variables; :func:`write_back`
+#: treats their *cells* by the rule of :ref:`local-thread-critical-write-back`.
+CRITICAL_PREFIX: Final = "asgiref.local.Local[thread_critical]."
+
+
+class LoopMark:
+    """The tag of a thread-critical cell that is never visible: a deletion, or "unset".
+
+    A cell is ``(tag, value)``; its tag is the event loop that wrote it, or a mark
+    that remembers that loop (``None`` for the "never set" default).  It has the
+    attribute Python 3.11's fast path reads (a loop's ``_thread_id``), with a value
+    that never matches a thread.
+
+    Args:
+        loop: The loop whose deletion this is, or ``None``.
+    """
+
+    __slots__ = ("loop",)
+    _thread_id: Final = None
+
+    def __init__(self, loop: object) -> None:
+        self.loop = loop
+
+
+def _loop_of(cell: tuple[Any, Any]) -> object:
+    """The loop a thread-critical cell belongs to (``None``: no loop)."""
+    tag = cell[0]
+    return tag.loop if type(tag) is LoopMark else tag
 
 
 class Handoff(enum.Enum):
@@ -82,21 +114,23 @@ _Registry = dict[str, contextvars.ContextVar[Any]]
 #: Every live default ``Local`` -> its registry (name -> variable).  Weak keys: a
 #: registry goes away with its ``Local``.  Guarded by ``_TRACKED_LOCK`` (the
 #: mapping, not the registries, which only ever gain entries).
-_TRACKED: Final[weakref.WeakKeyDictionary[object, _Registry]] = weakref.WeakKeyDictionary()
+_TRACKED: Final[weakref.WeakKeyDictionary[object, tuple[_Registry, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
 _TRACKED_LOCK: Final = threading.Lock()
 
 
-def track(owner: object, registry: _Registry) -> None:
-    """Remember ``registry`` so that :func:`claim_home` can forget its values.
+def track(owner: object, *registries: _Registry) -> None:
+    """Remember ``registries`` so that :func:`claim_home` can forget their values.
 
     Args:
-        owner: The ``Local`` that owns ``registry``; the entry lives as long as it does.
-        registry: Its name -> context variable mapping.
+        owner: The ``Local`` that owns ``registries``; the entry lives as long as it does.
+        registries: Its name -> context variable mappings.
 
     Runs in: any thread.
     """
     with _TRACKED_LOCK:
-        _TRACKED[owner] = registry
+        _TRACKED[owner] = registries
 
 
 def _forget_inherited() -> None:
@@ -105,7 +139,7 @@ def _forget_inherited() -> None:
     Runs in: any thread; changes only the current context.
     """
     with _TRACKED_LOCK:
-        registries = list(_TRACKED.values())
+        registries = [registry for group in _TRACKED.values() for registry in group]
     deleted = DELETED
     for registry in registries:
         for var in list(registry.values()):
@@ -174,7 +208,10 @@ def write_back(source: contextvars.Context) -> None:
     """Copy into the current context every variable whose value in ``source`` differs.
 
     Values are compared by identity (``__eq__`` is never called); nothing is unset;
-    the home is never copied, so the caller keeps its own thread binding.
+    the home is never copied, so the caller keeps its own thread binding.  A
+    thread-critical cell written by another loop than the one of the caller's cell
+    is not copied either: a value belongs to its thread and never replaces or hides
+    the caller's [R4, :ref:`local-thread-critical-write-back`].
 
     Runs in: the caller's thread, in the caller's context, after the hop finished
     (``source`` must not be entered anywhere at that moment).
@@ -184,8 +221,14 @@ def write_back(source: contextvars.Context) -> None:
     for var, value in source.items():
         if var is _HOME:
             continue
-        if current.get(var, missing) is not value:
-            var.set(value)
+        mine = current.get(var, missing)
+        if mine is value:
+            continue
+        if mine is not missing and var.name.startswith(CRITICAL_PREFIX):
+            owner = _loop_of(mine)
+            if owner is not None and owner is not _loop_of(value):
+                continue  # another loop's cell: the caller keeps its own [R4]
+        var.set(value)
 
 
 _MISSING: Final = object()
