@@ -446,7 +446,6 @@ def test_nested_programs_from_asyncio_run(root: Node) -> None:
     run_program(root)
 
 
-@pytest.mark.xfail(strict=True, reason="R4 is fixed on branch localfix")
 @R4_SETTINGS
 @given(root=st.booleans().flatmap(lambda is_async: programs(MAX_DEPTH, is_async, Edge.ROOT)))
 def test_R4_thread_critical_value_of_a_loop_survives_bridges_on_other_threads(
