@@ -46,6 +46,17 @@ class Request(enum.Enum):
     DISCONNECTED = "disconnected"
 
 
+# Module-level aliases: on Python 3.11 ``Enum.MEMBER`` costs a slow class lookup, and
+# the checks run on every event.
+_NOT_STARTED = Response.NOT_STARTED
+_STARTED = Response.STARTED
+_TRAILERS = Response.TRAILERS
+_COMPLETE = Response.COMPLETE
+_RECEIVING = Request.RECEIVING
+_BODY_DONE = Request.BODY_DONE
+_DISCONNECTED = Request.DISCONNECTED
+
+
 class HttpConnection:
     """The checks of one http connection (one request and its response).
 
@@ -82,10 +93,10 @@ class HttpConnection:
         extensions = scope.get("extensions")
         self._extensions = extensions if isinstance(extensions, dict) else {}
         self._head = scope.get("method") == "HEAD"
-        self._request = Request.RECEIVING
+        self._request = _RECEIVING
         self._request_expected = parse_content_length(content_lengths) if content_lengths else None
         self._received = 0
-        self._response = Response.NOT_STARTED
+        self._response = _NOT_STARTED
         self._status = 200
         self._expected: int | None = None
         self._sent = 0
@@ -98,19 +109,19 @@ class HttpConnection:
     def on_receive(self, message: Any) -> None:
         """Check one event returned by the server's ``receive()``."""
         kind = message["type"]
-        if self._request is Request.DISCONNECTED and kind != "http.disconnect":
+        if self._request is _DISCONNECTED and kind != "http.disconnect":
             self._report("HTTP-RECV-005", "deliver only http.disconnect after it", message)
         elif kind == "http.request":
             self._on_request(message)
         elif kind == "http.disconnect":
-            self._request = Request.DISCONNECTED
+            self._request = _DISCONNECTED
             self.closed = True
         else:
             self._report("HTTP-RECV-001", "an http app receives http.request/disconnect", kind)
 
     def _on_request(self, message: Any) -> None:
         """``http.request``: one chunk of the request body."""
-        if self._request is Request.BODY_DONE:
+        if self._request is _BODY_DONE:
             self._report("HTTP-RECV-004", "no http.request after more_body=False", message)
         length, more_body = _messages.check_request(message, self._report)
         self._received += length
@@ -119,7 +130,7 @@ class HttpConnection:
             self._request_expected = None
             self._report("HTTP-RECV-006", f"content-length was {expected}", self._received)
         if not more_body:
-            self._request = Request.BODY_DONE
+            self._request = _BODY_DONE
             if expected is not None and self._received < expected:
                 self._report("HTTP-RECV-007", f"content-length was {expected}", self._received)
 
@@ -140,37 +151,34 @@ class HttpConnection:
 
     def _on_start(self, message: Any) -> Any:
         """``http.response.start``."""
-        if self._response is Response.COMPLETE:
+        if self._response is _COMPLETE:
             self._report("HTTP-SEND-005", "the response is already complete", message)
-        elif self._response is not Response.NOT_STARTED:
+        elif self._response is not _NOT_STARTED:
             self._report("HTTP-SEND-004", "send http.response.start only once", message)
-        start = _messages.check_start(message, self._report)
-        if self._response is Response.NOT_STARTED:
-            self._response = Response.STARTED
-            self._status = start.status
-            self._trailers = start.trailers
-            self._expected = self._announced_length(start)
-        return start.message
+        message, status, content_lengths, trailers = _messages.check_start(message, self._report)
+        if self._response is _NOT_STARTED:
+            self._response = _STARTED
+            self._status = status
+            self._trailers = trailers
+            if content_lengths:
+                self._expected = self._announced_length(status, content_lengths)
+        return message
 
-    def _announced_length(self, start: _messages.Start) -> int | None:
+    def _announced_length(self, status: int, content_lengths: list[bytes]) -> int | None:
         """The content-length the body must match, or ``None`` when it need not."""
-        if not start.content_lengths:
-            return None
-        expected = parse_content_length(start.content_lengths)
+        expected = parse_content_length(content_lengths)
         if expected is None:
-            self._report(
-                "HTTP-SEND-015", "send one content-length of digits", start.content_lengths
-            )
-        if self._head or start.status in _NO_CONTENT or start.status < 200:
+            self._report("HTTP-SEND-015", "send one content-length of digits", content_lengths)
+        if self._head or status in _NO_CONTENT or status < 200:
             return None
         return expected
 
     def _check_body_window(self, message: Any) -> bool:
         """Report a body-like event outside the body; return whether it is inside."""
-        if self._response is Response.NOT_STARTED:
+        if self._response is _NOT_STARTED:
             self._report("HTTP-SEND-003", "send http.response.start first", message)
             return False
-        if self._response is not Response.STARTED:
+        if self._response is not _STARTED:
             self._report("HTTP-SEND-005", "the response is already complete", message)
             return False
         return True
@@ -198,7 +206,7 @@ class HttpConnection:
 
     def _end_body(self) -> None:
         """The final body event was sent."""
-        self._response = Response.TRAILERS if self._trailers else Response.COMPLETE
+        self._response = _TRAILERS if self._trailers else _COMPLETE
         expected = self._expected
         if expected is not None and self._sent < expected:
             self._report("HTTP-SEND-017", f"content-length was {expected}", self._sent)
@@ -227,24 +235,24 @@ class HttpConnection:
 
     def _on_trailers(self, message: Any) -> None:
         """``http.response.trailers``: after the final body of a ``trailers=True`` start."""
-        if self._response is Response.COMPLETE:
+        if self._response is _COMPLETE:
             self._report("HTTP-SEND-005", "the response is already complete", message)
-        elif self._response is not Response.TRAILERS:
+        elif self._response is not _TRAILERS:
             self._report(
                 "HTTP-SEND-022", "set trailers=True and end the body before trailers", message
             )
         more = _messages.check_trailers(message, self._report)
-        if self._response is Response.TRAILERS and not more:
-            self._response = Response.COMPLETE
+        if self._response is _TRAILERS and not more:
+            self._response = _COMPLETE
 
     def _on_other_extension(self, kind: str, message: Any) -> None:
         """zerocopysend, early_hint, push (inside the body window) and debug (before it)."""
         _messages.check_extension(kind, message, self._report)
         if kind == "http.response.debug":
-            if self._response is not Response.NOT_STARTED:
+            if self._response is not _NOT_STARTED:
                 self._report("HTTP-SEND-024", "send http.response.debug before start", message)
             return
-        if self._response is not Response.STARTED:
+        if self._response is not _STARTED:
             self._report("HTTP-SEND-024", f"send {kind} after start, before the end", message)
             return
         if kind == "http.response.zerocopysend":
@@ -257,6 +265,6 @@ class HttpConnection:
 
     def on_return(self) -> None:
         """The application returned normally."""
-        if self._response is not Response.COMPLETE and not self.closed:
+        if self._response is not _COMPLETE and not self.closed:
             state = self._response.value
             self._report("HTTP-SEND-019", "finish the response before returning", state)

@@ -20,6 +20,14 @@ class Phase(enum.Enum):
     FAILED = "failed"
 
 
+# Module-level aliases: on Python 3.11 ``Enum.MEMBER`` costs a slow class lookup, and
+# the checks run on every event.
+_WAITING = Phase.WAITING
+_ASKED = Phase.ASKED
+_COMPLETE = Phase.COMPLETE
+_FAILED = Phase.FAILED
+
+
 class LifespanConnection:
     """The checks of one lifespan scope.
 
@@ -39,27 +47,27 @@ class LifespanConnection:
     def __init__(self, scope: Any, content_lengths: list[bytes], report: Report) -> None:
         del scope, content_lengths
         self._report = report
-        self._startup = Phase.WAITING
-        self._shutdown = Phase.WAITING
+        self._startup = _WAITING
+        self._shutdown = _WAITING
         self.closed = False
 
     def on_receive(self, message: Any) -> None:
         """Check one event returned by the server's ``receive()``."""
         kind = message["type"]
         if kind == "lifespan.startup":
-            if self._startup is not Phase.WAITING:
+            if self._startup is not _WAITING:
                 self._report("LIFE-RECV-002", "send lifespan.startup only once", message)
             else:
-                self._startup = Phase.ASKED
+                self._startup = _ASKED
         elif kind == "lifespan.shutdown":
-            if self._startup is Phase.WAITING:
+            if self._startup is _WAITING:
                 self._report("LIFE-RECV-002", "send lifespan.startup first", message)
-            elif self._startup is Phase.FAILED:
+            elif self._startup is _FAILED:
                 self._report("LIFE-RECV-003", "exit after startup.failed; no shutdown", message)
-            elif self._shutdown is not Phase.WAITING:
+            elif self._shutdown is not _WAITING:
                 self._report("LIFE-RECV-004", "send lifespan.shutdown only once", message)
-            if self._shutdown is Phase.WAITING:
-                self._shutdown = Phase.ASKED
+            if self._shutdown is _WAITING:
+                self._shutdown = _ASKED
         else:
             self._report("LIFE-RECV-001", "the server sends lifespan.startup/shutdown", kind)
 
@@ -76,14 +84,14 @@ class LifespanConnection:
 
     def _answer(self, phase: Phase, message: Any, early: str, twice: str) -> Phase:
         """Check an answer to a phase; return the phase's new state."""
-        if phase is Phase.WAITING:
+        if phase is _WAITING:
             self._report(early, "answer only after the server asked", message)
-        elif phase is not Phase.ASKED:
+        elif phase is not _ASKED:
             self._report(twice, "answer only once", message)
         if message["type"].endswith(".failed"):
             _messages.check_failed(message, self._report)
-            return Phase.FAILED if phase is Phase.ASKED else phase
-        return Phase.COMPLETE if phase is Phase.ASKED else phase
+            return _FAILED if phase is _ASKED else phase
+        return _COMPLETE if phase is _ASKED else phase
 
     def on_return(self) -> None:
         """The application returned normally; nothing is left to check."""

@@ -8,7 +8,7 @@ events, which is the state machines' business (``_http``, ``_websocket``, ``_lif
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from typing import Any, TypeAlias
 
 from asgiref._validation._values import (
     HeaderRules,
@@ -45,15 +45,10 @@ _ACCEPT_HEADERS = HeaderRules(
 )  # fmt: skip
 
 
-class Start(NamedTuple):
-    """What ``http.response.start`` announced."""
-
-    message: Any
-    """The event to forward (a copy when ``headers`` was a one-shot iterable)."""
-    status: int
-    """The status, or 200 when it was invalid (already reported)."""
-    content_lengths: list[bytes]
-    trailers: bool
+Start: TypeAlias = tuple[Any, int, list[bytes], bool]
+"""What ``http.response.start`` announced: the event to forward (a copy when ``headers``
+was a one-shot iterable), the status (200 when it was invalid, already reported), the
+``content-length`` values, and ``trailers``.  A plain tuple: it is built per request."""
 
 
 def check_response_headers(
@@ -66,8 +61,8 @@ def check_response_headers(
         and the ``content-length`` values.
     """
     headers = message.get("headers", ())
-    if not isinstance(headers, list | tuple):
-        if isinstance(headers, str | bytes | dict) or not hasattr(headers, "__iter__"):
+    if type(headers) is not list and not isinstance(headers, (list, tuple)):
+        if isinstance(headers, (str, bytes, dict)) or not hasattr(headers, "__iter__"):
             report(rules.shape, "headers must be a list of [name, value] pairs of bytes", headers)
             return message, []
         message = {**message, "headers": list(headers)}
@@ -86,7 +81,7 @@ def check_start(message: Any, report: Report) -> Start:
         report("HTTP-SEND-012", "trailers must be True or False", trailers)
         trailers = bool(trailers)
     message, content_lengths = check_response_headers(message, report, _RESPONSE_HEADERS)
-    return Start(message, status, content_lengths, trailers)
+    return message, status, content_lengths, trailers
 
 
 def check_body(message: Any, report: Report) -> tuple[int, bool]:
@@ -126,7 +121,7 @@ def check_extension(kind: str, message: Any, report: Report) -> None:
             report("HTTP-SEND-014", "more_body must be True or False", message)
     elif kind == "http.response.early_hint":
         links = message.get("links")
-        ok = isinstance(links, list | tuple) and all(isinstance(link, bytes) for link in links)
+        ok = isinstance(links, (list, tuple)) and all(isinstance(link, bytes) for link in links)
     elif kind == "http.response.push":
         ok = isinstance(message.get("path"), str)
         if ok:
@@ -179,7 +174,7 @@ def check_ws_accept(message: Any, scope: Any, report: Report) -> Any:
         )
     message, _ = check_response_headers(message, report, _ACCEPT_HEADERS)
     for pair in message["headers"]:
-        if isinstance(pair, list | tuple) and pair and pair[0] == b"sec-websocket-protocol":
+        if isinstance(pair, (list, tuple)) and pair and pair[0] == b"sec-websocket-protocol":
             report("WS-SEND-010", "use the subprotocol key, not a header", pair)
     return message
 
@@ -199,7 +194,7 @@ def check_ws_send(message: Any, report: Report) -> None:
     data, text = message.get("bytes"), message.get("text")
     if (data is None) == (text is None):
         report("WS-SEND-011", "set exactly one of bytes and text", message)
-    elif not isinstance(data, bytes | None) or not isinstance(text, str | None):
+    elif not isinstance(data, (bytes, type(None))) or not isinstance(text, (str, type(None))):
         report("WS-SEND-012", "bytes must be bytes and text a str", message)
 
 
@@ -220,8 +215,8 @@ def check_ws_receive(message: Any, report: Report) -> None:
     data, text = message.get("bytes"), message.get("text")
     if (
         (data is None) == (text is None)
-        or not isinstance(data, bytes | None)
-        or not isinstance(text, str | None)
+        or not isinstance(data, (bytes, type(None)))
+        or not isinstance(text, (str, type(None)))
     ):
         report("WS-RECV-004", "a websocket.receive carries bytes or text, not both", message)
 
@@ -231,7 +226,7 @@ def check_disconnect(message: Any, report: Report) -> None:
     code = message.get("code")
     if not isinstance(code, int) or isinstance(code, bool):
         report("WS-RECV-005", "websocket.disconnect needs an int code (1005 if none)", message)
-    if not isinstance(message.get("reason"), str | None):
+    if not isinstance(message.get("reason"), (str, type(None))):
         report("WS-RECV-006", "websocket.disconnect reason must be a str or None", message)
 
 

@@ -12,6 +12,7 @@ from asgiref._validation._values import HeaderRules, Report, check_headers
 __all__ = ["check_scope"]
 
 _METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Z]+").fullmatch
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 _HTTP_VERSIONS = frozenset({"1.0", "1.1", "2", "3"})
 _WS_VERSIONS = frozenset({"1.1", "2"})
 _SCOPE_HEADERS = HeaderRules(shape="CONN-SCOPE-005", pseudo="CONN-SCOPE-006")
@@ -95,7 +96,7 @@ def _check_http(scope: dict[str, Any], report: Report) -> None:
     if scope.get("http_version") not in _HTTP_VERSIONS:
         report("HTTP-SCOPE-001", "http_version must be '1.0', '1.1' or '2'", scope)
     method = scope.get("method")
-    if not isinstance(method, str) or not _METHOD(method):
+    if method not in _METHODS and (not isinstance(method, str) or not _METHOD(method)):
         report("HTTP-SCOPE-002", "method must be an upper-case str such as 'GET'", method)
     if "query_string" not in scope:
         report("HTTP-SCOPE-003", "add scope['query_string'] (b'' when there is none)", scope)
@@ -117,7 +118,7 @@ def _is_str_list(value: object) -> bool:
     """Tell whether ``value`` is a non-str iterable of str."""
     return (
         isinstance(value, Iterable)
-        and not isinstance(value, str | bytes)
+        and not isinstance(value, (str, bytes))
         and all(isinstance(item, str) for item in value)
     )
 
@@ -127,8 +128,9 @@ def _check_connection(scope: dict[str, Any], report: Report) -> tuple[Any, list[
     path = scope.get("path")
     if not isinstance(path, str):
         report("CONN-SCOPE-001", "scope['path'] must be the decoded path, a str", path)
-    if not isinstance(scope.get("raw_path"), bytes | None):
-        report("CONN-SCOPE-002", "raw_path must be bytes or None", scope["raw_path"])
+    raw_path = scope.get("raw_path")
+    if raw_path is not None and not isinstance(raw_path, bytes):
+        report("CONN-SCOPE-002", "raw_path must be bytes or None", raw_path)
     query_string = scope.get("query_string")
     if not isinstance(query_string, bytes) and not (
         query_string is None and scope["type"] == "websocket"
@@ -139,35 +141,34 @@ def _check_connection(scope: dict[str, Any], report: Report) -> tuple[Any, list[
         report("CONN-SCOPE-004", "root_path must be a str", root_path)
     elif isinstance(path, str) and root_path and not path.startswith(root_path):
         report("CONN-SCOPE-010", "path must include root_path at its start", scope)
-    for key, rule, port_types in (
-        ("client", "CONN-SCOPE-007", (int,)),
-        ("server", "CONN-SCOPE-008", (int, type(None))),
-    ):
-        value = scope.get(key)
-        if value is not None and not _is_address(value, port_types):
-            report(rule, f"scope[{key!r}] must be [host, port] or None", value)
+    client = scope.get("client")
+    if client is not None and not _is_address(client, False):
+        report("CONN-SCOPE-007", "scope['client'] must be [host, port] or None", client)
+    server = scope.get("server")
+    if server is not None and not _is_address(server, True):
+        report("CONN-SCOPE-008", "scope['server'] must be [host, port|None] or None", server)
     scheme = scope.get("scheme", "http")
     if not isinstance(scheme, str) or not scheme:
         report("CONN-SCOPE-009", "scheme must be a non-empty str", scheme)
     return _check_scope_headers(scope, report)
 
 
-def _is_address(value: object, port_types: tuple[type, ...]) -> bool:
-    """Tell whether ``value`` is a ``[host: str, port]`` pair."""
-    return (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and isinstance(value[0], str)
-        and isinstance(value[1], port_types)
-        and not isinstance(value[1], bool)
-    )
+def _is_address(value: object, port_may_be_none: bool) -> bool:
+    """Tell whether ``value`` is a ``[host: str, port: int]`` pair (port ``None`` allowed
+    when ``port_may_be_none``)."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        return False
+    host, port = value
+    if port is None:
+        return port_may_be_none and isinstance(host, str)
+    return isinstance(host, str) and isinstance(port, int) and not isinstance(port, bool)
 
 
 def _check_scope_headers(scope: dict[str, Any], report: Report) -> tuple[Any, list[bytes]]:
     """Check ``scope['headers']``, making a one-shot iterable a list in a scope copy."""
     headers = scope.get("headers")
-    if not isinstance(headers, list | tuple):
-        if not isinstance(headers, Iterable) or isinstance(headers, str | bytes | dict):
+    if type(headers) is not list and not isinstance(headers, (list, tuple)):
+        if not isinstance(headers, Iterable) or isinstance(headers, (str, bytes, dict)):
             report("CONN-SCOPE-005", "scope['headers'] must be a list of [name, value]", headers)
             return scope, []
         scope = {**scope, "headers": list(headers)}

@@ -28,6 +28,15 @@ class Socket(enum.Enum):
     DENIED = "denied"
 
 
+# Module-level aliases: on Python 3.11 ``Enum.MEMBER`` costs a slow class lookup, and
+# the checks run on every event.
+_CONNECTING = Socket.CONNECTING
+_ACCEPTED = Socket.ACCEPTED
+_CLOSED = Socket.CLOSED
+_DENYING = Socket.DENYING
+_DENIED = Socket.DENIED
+
+
 class WebSocketConnection:
     """The checks of one websocket connection.
 
@@ -49,7 +58,7 @@ class WebSocketConnection:
         del content_lengths
         self._scope = scope
         self._report = report
-        self._state = Socket.CONNECTING
+        self._state = _CONNECTING
         self._connected = False
         self.closed = False
 
@@ -65,7 +74,7 @@ class WebSocketConnection:
         elif kind == "websocket.receive":
             if not self._connected:
                 self._report("WS-RECV-002", "deliver websocket.connect first", message)
-            elif self._state is Socket.CONNECTING:
+            elif self._state is _CONNECTING:
                 self._report("WS-RECV-003", "deliver messages after the app accepted", message)
             _messages.check_ws_receive(message, self._report)
         elif kind == "websocket.disconnect":
@@ -79,24 +88,24 @@ class WebSocketConnection:
         kind = message["type"]
         state = self._state
         if kind == "websocket.send":
-            if state is Socket.CONNECTING:
+            if state is _CONNECTING:
                 self._report("WS-SEND-002", "send websocket.accept first", message)
-            elif state is not Socket.ACCEPTED:
+            elif state is not _ACCEPTED:
                 self._report("WS-SEND-005", "the connection is already closed", message)
             _messages.check_ws_send(message, self._report)
         elif kind == "websocket.accept":
-            if state is Socket.ACCEPTED:
+            if state is _ACCEPTED:
                 self._report("WS-SEND-003", "accept only once", message)
-            elif state is not Socket.CONNECTING:
+            elif state is not _CONNECTING:
                 self._report("WS-SEND-004", "the connection was refused already", message)
             else:
-                self._state = Socket.ACCEPTED
+                self._state = _ACCEPTED
             return _messages.check_ws_accept(message, self._scope, self._report)
         elif kind == "websocket.close":
-            if state not in (Socket.CONNECTING, Socket.ACCEPTED):
+            if state not in (_CONNECTING, _ACCEPTED):
                 self._report("WS-SEND-005", "the connection is already closed", message)
             _messages.check_close(message, self._scope, self._report)
-            self._state = Socket.CLOSED
+            self._state = _CLOSED
         elif kind.startswith(_DENIAL + "."):
             return self._on_denial(kind, message)
         else:
@@ -114,17 +123,17 @@ class WebSocketConnection:
             self._report("WS-SEND-017", text, detail)
 
         if kind == _DENIAL + ".start":
-            if self._state is not Socket.CONNECTING:
+            if self._state is not _CONNECTING:
                 self._report("WS-SEND-016", "send the denial start instead of accept", message)
             else:
-                self._state = Socket.DENYING
-            return _messages.check_start(message, report).message
+                self._state = _DENYING
+            return _messages.check_start(message, report)[0]
         if kind == _DENIAL + ".body":
-            if self._state is not Socket.DENYING:
+            if self._state is not _DENYING:
                 self._report("WS-SEND-016", "send the denial body after its start", message)
             _, more_body = _messages.check_body(message, report)
-            if self._state is Socket.DENYING and not more_body:
-                self._state = Socket.DENIED
+            if self._state is _DENYING and not more_body:
+                self._state = _DENIED
             return message
         self._report("WS-SEND-001", "unknown event type for a websocket connection", kind)
         return message
