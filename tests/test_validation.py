@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -243,3 +244,9 @@ async def test_an_app_exception_propagates_without_a_violation() -> None:
         warnings.simplefilter("error")
         with pytest.raises(KeyError):
             await run_case(validate(app, on_violation="warn"), http_scope(), [])
+
+
+def test_docs_rule_table_lists_every_rule_in_order() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "validation.rst").read_text()
+    listed = re.findall(r"^   \* - ``([A-Z-]+\d{3})``$", page, flags=re.MULTILINE)
+    assert listed == list(RULES)

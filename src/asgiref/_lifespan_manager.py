@@ -74,7 +74,7 @@ class LifespanTimeout(LifespanError, TimeoutError):
         timeout: The timeout that expired, in seconds.
     """
 
-    def __init__(self, phase: Phase, timeout: float) -> None:
+    def __init__(self, phase: Literal["startup", "shutdown"], timeout: float) -> None:
         super().__init__(
             f"the application did not answer lifespan.{phase} within {timeout} s; "
             f"pass a larger {phase}_timeout if it needs more time"
