@@ -250,3 +250,14 @@ def test_docs_rule_table_lists_every_rule_in_order() -> None:
     page = (Path(__file__).resolve().parent.parent / "docs" / "validation.rst").read_text()
     listed = re.findall(r"^   \* - ``([A-Z-]+\d{3})``$", page, flags=re.MULTILINE)
     assert listed == list(RULES)
+
+
+@pytest.mark.asyncio
+async def test_header_name_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from asgiref._validation import _values
+
+    monkeypatch.setattr(_values, "_KNOWN_NAMES_LIMIT", 0)
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"x-never-cached", b"1")]}
+    app = validate(script_app([RECV, start, {"type": "http.response.body"}]))
+    await run_case(app, http_scope(), [{"type": "http.request"}])
+    assert b"x-never-cached" not in _values._KNOWN_NAMES
