@@ -19,6 +19,7 @@ __all__ = [
     "FLOOR_PER_CHUNK",
     "FLOOR_RCTS",
     "FLOOR_THREADING_LOCAL",
+    "FLOOR_UNVALIDATED",
     "GROUPS",
     "OURS",
     "REFERENCE",
@@ -93,6 +94,7 @@ FLOOR_CONTEXTVAR = Impl("floor", "floor: ContextVar", Role.FLOOR, Interp.OURS)
 FLOOR_THREADING_LOCAL = Impl("floor_tl", "floor: threading.local", Role.FLOOR, Interp.OURS)
 FLOOR_ONE_HOP = Impl("floor", "floor: one run_in_executor hop", Role.FLOOR, Interp.OURS)
 FLOOR_PER_CHUNK = Impl("floor_chunk", "floor: one hop per chunk", Role.FLOOR, Interp.OURS)
+FLOOR_UNVALIDATED = Impl("floor", "floor: the app unwrapped", Role.FLOOR, Interp.OURS)
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ GROUPS: dict[str, str] = {
     "sync": "asgiref.sync bridges",
     "local": "asgiref.local.Local",
     "wsgi": "asgiref.wsgi.WsgiToAsgi, in-process (scripted receive/send)",
+    "validation": "asgiref.validation.validate, in-process (scripted receive/send)",
     "e2e": "End to end behind uvicorn on 127.0.0.1 (keep-alive, 2xx only)",
 }
 
@@ -225,6 +228,10 @@ WORKLOADS: tuple[Workload, ...] = (
           impls=(*_WSGI, FLOOR_PER_CHUNK)),
     _wsgi("wsgi_body_10mib", "10 MiB request body in 64 KiB messages", min_ops=2, max_ops=200),
     _wsgi("wsgi_upload_64mib", "64 MiB upload (peak memory)", min_ops=1, max_ops=3),
+    Workload(
+        "validation_http", "validation", "simple HTTP request, validate(app) vs the app",
+        "request", (OURS, FLOOR_UNVALIDATED), modules=("asgiref.validation",), min_ops=200,
+    ),
     Workload(
         "e2e_wsgi_hello", "e2e", "WSGI hello (Content-Length)", "request",
         (OURS, REFERENCE, A2WSGI), kind=Kind.SERVER, modules=("asgiref.wsgi",),

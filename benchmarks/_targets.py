@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from benchmarks._registry import BASELINE, OURS, WORKLOADS, Impl, Role, Workload, workload
-from benchmarks._stats import OK, Series, fmt_bytes, fmt_ratio, ratio
+from benchmarks._stats import OK, Series, fmt_bytes, fmt_ratio, fmt_time, ratio
 
 __all__ = [
     "ALL_TARGETS",
@@ -49,6 +49,8 @@ class Versus(enum.Enum):
     """An absolute bound in bytes on ours' peak memory."""
     NON_2XX = "non-2xx"
     """An absolute bound on ours' non-2xx (and failed) responses, summed over rounds."""
+    OVERHEAD = "overhead"
+    """An absolute bound in ns on ours' time per operation minus the floor's."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ TARGETS: tuple[Target, ...] = (
            0.8, source="issue 12"),
     Target("async_to_sync(af) construction < 1.0x asgiref", "a2s_construct", Versus.REFERENCE,
            1.0, source="issue 12", strict=True),
+    Target("validation on: <= 10 us per simple HTTP request over the app", "validation_http",
+           Versus.OVERHEAD, 10_000, source="issue 13"),
 )  # fmt: skip
 """The issues' targets."""
 
@@ -209,6 +213,8 @@ def evaluate(target: Target, results: Results) -> tuple[str, str]:
     if target.versus is Versus.NON_2XX:
         bad = ours.counters.get("non2xx", 0) + ours.counters.get("errors", 0)
         return _verdict(bad <= target.limit), f"{bad} non-2xx/failed"
+    if target.versus is Versus.OVERHEAD:
+        return _overhead(target, spec, ours.median, results)
     impl, other_name = _other(target, spec)
     other = results.get(other_name, {}).get(impl.label) if impl is not None else None
     value = ratio(ours.median, other.median if other is not None else None)
@@ -218,6 +224,16 @@ def evaluate(target: Target, results: Results) -> tuple[str, str]:
     suffix = "" if ours.status == OK else f" ({ours.status} in some rounds)"
     versus = f"ours {target.other}" if target.versus is Versus.WORKLOAD else _NAMES[target.versus]
     return _verdict(ok), f"ours/{versus} = {fmt_ratio(value, 3)}{suffix}"
+
+
+def _overhead(target: Target, spec: Workload, ours: float, results: Results) -> tuple[str, str]:
+    """Ours' time per operation minus the floor's, against an absolute bound in ns."""
+    floor = spec.floor
+    other = results.get(spec.name, {}).get(floor.label) if floor is not None else None
+    if other is None or other.median is None:
+        return "n.m.", "floor not measured"
+    extra = ours - other.median
+    return _verdict(extra <= target.limit), f"ours - floor = {fmt_time(extra)}"
 
 
 def summary(targets: Sequence[Target], results: Results) -> dict[str, int]:

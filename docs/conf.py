@@ -60,6 +60,8 @@ nitpick_ignore_regex = [
     (r"py:obj", r".*"),
     # Private type variables of our implementation modules (``_P``, ``_R``, ``_F``, ...).
     (r"py:class", r"~?(asgiref\._\w+\.)?_[A-Z]\w*"),
+    # The wrapper class validate() returns; documented as "an ASGI 3 application".
+    (r"py:class", r"asgiref\._validation\._wrapper\.ValidatedApplication"),
 ]
 
 html_theme = "alabaster"

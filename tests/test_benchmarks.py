@@ -731,3 +731,25 @@ def test_a_cached_baseline_venv_importing_another_asgiref_is_refused(
     monkeypatch.setattr(_baseline, "probe", lambda python: _probe({}, {}, tools.site.as_posix()))
     with pytest.raises(RuntimeError, match="not from the baseline venv"):
         _baseline.baseline("HEAD", log=False)
+
+
+def test_validation_overhead_target_is_an_absolute_bound_over_the_unwrapped_app() -> None:
+    target = _target("validation on")
+    floor = "floor: the app unwrapped"
+
+    def verdict(ours: float, unwrapped: float) -> tuple[str, str]:
+        return evaluate(
+            target, {"validation_http": {"ours": _series(ours), floor: _series(unwrapped)}}
+        )
+
+    assert verdict(5_300.0, 300.0) == ("PASS", "ours - floor = 5.00 µs")
+    assert verdict(10_400.0, 300.0)[0] == "FAIL"
+    only_ours = {"validation_http": {"ours": _series(5_000.0)}}
+    assert evaluate(target, only_ours) == ("n.m.", "floor not measured")
+
+
+def test_validation_bodies_answer_every_request() -> None:
+    for impl in ("ours", "floor"):
+        body = factory("validation_http", impl)()
+        assert body.run_async is not None
+        asyncio.run(body.run_async(3))

@@ -34,7 +34,25 @@ PUBLIC_MODULES: dict[str, set[str]] = {
     "asgiref.local": {"Local"},
     "asgiref.server": {"StatelessServer"},
     "asgiref.wsgi": {"WsgiToAsgi", "WsgiToAsgiInstance"},
-    "asgiref.testing": {"ApplicationCommunicator"},
+    "asgiref.testing": {
+        "ApplicationCommunicator",
+        # Additions (issue 13): the lifespan driver for tests and its errors.
+        "LifespanManager",
+        "LifespanError",
+        "LifespanNotSupported",
+        "LifespanStartupFailed",
+        "LifespanShutdownFailed",
+        "LifespanTimeout",
+    },
+    # Addition (issue 13): the ASGI validator.
+    "asgiref.validation": {
+        "validate",
+        "ASGIValidationError",
+        "ASGIValidationWarning",
+        "RULES",
+        "Rule",
+        "Side",
+    },
     "asgiref.compatibility": {
         "is_double_callable",
         "double_to_single_callable",

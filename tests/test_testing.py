@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from asgiref.testing import ApplicationCommunicator
+from asgiref.validation import ASGIValidationError
 
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
@@ -381,3 +382,67 @@ async def test_receive_output_after_a_timeout_loses_no_message() -> None:
     gate.set()
     assert await communicator.receive_output(timeout=5) == {"type": "late"}
     communicator.stop()
+
+
+# --- ApplicationCommunicator(validate=True) ------------------------------------------------
+
+HTTP_SCOPE = {
+    "type": "http",
+    "asgi": {"version": "3.0"},
+    "http_version": "1.1",
+    "method": "GET",
+    "path": "/",
+    "query_string": b"",
+    "headers": [],
+}
+
+
+async def _body_before_start(scope: Any, receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "http.response.body", "body": b"early"})
+
+
+@pytest.mark.asyncio
+async def test_validate_true_raises_the_broken_rule_out_of_receive_output() -> None:
+    communicator = ApplicationCommunicator(_body_before_start, HTTP_SCOPE, validate=True)
+    await communicator.send_input({"type": "http.request"})
+    with pytest.raises(ASGIValidationError, match="HTTP-SEND-003"):
+        await communicator.receive_output()
+
+
+@pytest.mark.asyncio
+async def test_validate_true_passes_well_formed_traffic_unchanged() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    communicator = ApplicationCommunicator(app, HTTP_SCOPE, validate=True)
+    await communicator.send_input({"type": "http.request"})
+    assert (await communicator.receive_output())["status"] == 200
+    assert (await communicator.receive_output())["body"] == b"ok"
+    await communicator.wait()
+
+
+def test_validation_off_does_not_wrap_the_application() -> None:
+    communicator = ApplicationCommunicator(_body_before_start, HTTP_SCOPE)
+    assert communicator.application is _body_before_start
+    wrapped = ApplicationCommunicator(_body_before_start, HTTP_SCOPE, validate=True)
+    assert wrapped.application.__wrapped__ is _body_before_start  # type: ignore[attr-defined]
+
+
+def test_validate_is_keyword_only() -> None:
+    with pytest.raises(TypeError, match="positional"):
+        ApplicationCommunicator(_body_before_start, HTTP_SCOPE, True)  # type: ignore[call-arg]
+
+
+@pytest.mark.asyncio
+async def test_subclass_calling_super_with_two_arguments_still_works() -> None:
+    class ChannelsStyle(ApplicationCommunicator):
+        def __init__(self, application: Any, path: str) -> None:
+            self.scope = {**HTTP_SCOPE, "path": path}
+            super().__init__(application, self.scope)
+
+    communicator = ChannelsStyle(_body_before_start, "/x")
+    await communicator.send_input({"type": "http.request"})
+    assert (await communicator.receive_output())["body"] == b"early"  # not validated

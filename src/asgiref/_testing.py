@@ -22,7 +22,11 @@ class ApplicationCommunicator:
 
     The test plays the server: :meth:`send_input` puts messages where the application's
     ``receive`` finds them, and :meth:`receive_output` reads what it passed to ``send``.
-    Messages pass through verbatim; nothing is validated.
+    Messages pass through verbatim.  With ``validate=True`` the application is wrapped
+    in :func:`asgiref.validation.validate`, so the scope, what the test sends and what
+    the application sends are checked against the ASGI specs, and a violation raises
+    :class:`~asgiref.validation.ASGIValidationError` out of :meth:`receive_output`,
+    :meth:`send_input` or :meth:`wait`, naming the broken rule.
 
     Construction needs no running event loop.  The application starts on the first use
     of :attr:`future` (any of the methods), as a task running
@@ -36,13 +40,19 @@ class ApplicationCommunicator:
     Args:
         application: The ASGI application, ASGI 3 or ASGI 2 (double callable).
         scope: The connection scope given to the application.
+        validate: Check both sides of the conversation (see :doc:`/validation`).  Off by
+            default, and then the application is not wrapped at all.
 
     Attributes:
         application: The application, as an ASGI 3 single callable.
         scope: The scope passed to the constructor.
     """
 
-    def __init__(self, application: Any, scope: Any) -> None:
+    def __init__(self, application: Any, scope: Any, *, validate: bool = False) -> None:
+        if validate:
+            from asgiref._validation._wrapper import validate as wrap
+
+            application = wrap(application)
         self.application = guarantee_single_callable(application)
         self.scope = scope
         self._input_queue: asyncio.Queue[Any] | None = None

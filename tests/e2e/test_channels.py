@@ -29,6 +29,7 @@ from channels.testing import (  # type: ignore[import-untyped]
 )
 from channels.worker import Worker  # type: ignore[import-untyped]
 
+from asgiref.validation import ASGIValidationError, validate
 from e2e.channels_project.settings import configure
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
@@ -262,3 +263,42 @@ async def test_websocket_communicator_sees_an_unrouted_path_rejected(project: Mo
     communicator = WebsocketCommunicator(project.application, "/ws/nowhere/")
     with pytest.raises(ValueError, match="No route found for path 'ws/nowhere/'"):
         await communicator.connect(timeout=1)
+
+
+# --- the validator around the project, driven by Channels' own communicators -------------
+
+
+class _Violations(list[str]):
+    """An ``on_violation`` callable that keeps the rule ids."""
+
+    def __call__(self, error: ASGIValidationError) -> None:
+        self.append(error.rule)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("add_asgi_key", [False, True])
+async def test_validated_project_under_channels_communicators(
+    project: ModuleType, add_asgi_key: bool
+) -> None:
+    """HTTP and WebSocket consumers through the validator: the only finding is the
+    communicators' missing ``scope["asgi"]`` (docs/validation-findings.rst,
+    ``finding-channels-asgi-key``); with that key added there are none."""
+    violations = _Violations()
+    app = validate(project.application, on_violation=violations)
+
+    http = HttpCommunicator(app, "POST", "/notes/", body=b"validated")
+    websocket = WebsocketCommunicator(app, "/ws/notes/")
+    if add_asgi_key:
+        for communicator in (http, websocket):
+            communicator.scope["asgi"] = {"version": "3.0"}
+    response = await http.get_response(timeout=TIMEOUT)
+    assert response["status"] == 201
+    await http.wait(timeout=TIMEOUT)
+
+    connected, _ = await websocket.connect(timeout=TIMEOUT)
+    assert connected
+    await websocket.send_json_to({"text": "over ws"})
+    assert (await websocket.receive_json_from(timeout=TIMEOUT))["total"] == 2
+    await websocket.disconnect(timeout=TIMEOUT)
+
+    assert violations == ([] if add_asgi_key else ["SCOPE-003", "SCOPE-003"])

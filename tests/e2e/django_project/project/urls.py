@@ -13,4 +13,9 @@ urlpatterns = [
     path("lang/async/", views.lang_async, name="lang-async"),
     path("conn/sync/", views.conn_sync, name="conn-sync"),
     path("conn/async/", views.conn_async, name="conn-async"),
+    path("hello", views.hello_async, name="hello"),
+    path("echo", views.echo_view, name="echo"),
+    path("stream", views.stream_sync, name="stream-sync"),
+    path("stream-async", views.stream_async, name="stream-async"),
+    path("file", views.file_view, name="file"),
 ]

@@ -8,6 +8,8 @@
   requests) has done the same, then report the active language, time zone, the
   resolved URL name and ``reverse()`` of it: each must be the request's own.
 * ``conn_sync`` / ``conn_async``: report which DB connection object each thread uses.
+* ``stream_sync`` / ``stream_async``: a streaming response from a sync / async iterator.
+* ``file_view``: a ``FileResponse`` of this file; ``echo_view``: the request body back.
 
 The meeting points (barriers) make concurrent requests overlap without any sleep; their
 timeout only turns a hang into an error response.
@@ -18,12 +20,21 @@ from __future__ import annotations
 import asyncio
 import datetime
 import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from django.db import connections
-from django.http import HttpRequest, JsonResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.views.decorators.csrf import csrf_exempt
 
 from asgiref.sync import sync_to_async
 
@@ -155,3 +166,45 @@ async def conn_async(request: HttpRequest) -> JsonResponse:
     second = await sync_to_async(_connection_info)()
     other = await sync_to_async(_connection_info, thread_sensitive=False)()
     return JsonResponse({"first": first, "second": second, "other": other})
+
+
+STREAM_CHUNK = b"x" * 1024
+STREAM_CHUNKS = 50
+
+
+def _sync_chunks() -> Iterator[bytes]:
+    for _ in range(STREAM_CHUNKS):
+        yield STREAM_CHUNK
+        time.sleep(0.02)
+
+
+async def _async_chunks() -> AsyncIterator[bytes]:
+    for _ in range(STREAM_CHUNKS):
+        yield STREAM_CHUNK
+        await asyncio.sleep(0.02)
+
+
+def stream_sync(request: HttpRequest) -> StreamingHttpResponse:
+    """A streaming response fed by a sync iterator (Django consumes it in a thread)."""
+    return StreamingHttpResponse(_sync_chunks(), content_type="application/octet-stream")
+
+
+async def stream_async(request: HttpRequest) -> StreamingHttpResponse:
+    """A streaming response fed by an async iterator."""
+    return StreamingHttpResponse(_async_chunks(), content_type="application/octet-stream")
+
+
+def file_view(request: HttpRequest) -> FileResponse:
+    """This file, as a ``FileResponse`` (Django sets Content-Length from its size)."""
+    return FileResponse(open(__file__, "rb"), content_type="text/plain")
+
+
+@csrf_exempt
+def echo_view(request: HttpRequest) -> HttpResponse:
+    """The request body back (sync view)."""
+    return HttpResponse(request.body, content_type="text/plain")
+
+
+async def hello_async(request: HttpRequest) -> HttpResponse:
+    """A short text body (async view)."""
+    return HttpResponse(b"hello", content_type="text/plain")
