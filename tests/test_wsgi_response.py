@@ -220,12 +220,40 @@ async def test_content_length_clamp_with_write_and_zero_length() -> None:
 
 
 @pytest.mark.asyncio
-async def test_shorter_bodies_and_invalid_content_length_are_sent_as_they_are() -> None:
+async def test_shorter_bodies_are_sent_as_they_are() -> None:
     peer = await run_app(returning([b"ab"], headers=[("Content-Length", "10")]))
     assert peer.bodies() == [b"ab", b""]
-    for bad in ("abc", "-1"):
-        peer = await run_app(returning([b"abcdef"], headers=[("Content-Length", bad)]))
-        assert peer.bodies() == [b"abcdef", b""]
+
+
+@pytest.mark.asyncio
+async def test_D41_invalid_content_length_raises_in_start_response_before_anything_is_sent() -> (
+    None
+):
+    for bad in ("abc", "-1", "+5"):
+        peer = Peer(request())
+        with pytest.raises(ValueError, match="invalid Content-Length header value"):
+            await WsgiToAsgi(returning([b"abcdef"], headers=[("Content-Length", bad)]))(
+                http_scope(), peer.receive, peer.send
+            )
+        assert peer.sent == []
+
+
+@pytest.mark.asyncio
+async def test_D41_header_injection_raises_in_start_response_before_anything_is_sent() -> None:
+    cases = [
+        ([("X-A", "ok\r\nX-Injected: yes")], "header value for 'X-A' contains CR or LF"),
+        ([("X-A", "a\0b")], "contains NUL"),
+        ([("X A", "v")], "not an HTTP token"),
+        ([("X:A", "v")], "not an HTTP token"),
+        ([("Content-Length", "1"), ("Content-Length", "2")], "conflicting Content-Length"),
+    ]
+    for headers, reason in cases:
+        peer = Peer(request())
+        with pytest.raises(ValueError, match=reason):
+            await WsgiToAsgi(returning([b"x"], headers=headers))(
+                http_scope(), peer.receive, peer.send
+            )
+        assert peer.sent == []
 
 
 @pytest.mark.asyncio
