@@ -300,3 +300,23 @@ async def test_D8_64_mib_upload_read_in_64_kib_pieces_keeps_memory_bounded() -> 
         tracemalloc.stop()
     assert out[1]["body"] == str(piece * count).encode()
     assert peak - baseline < 8 * 1024 * 1024
+
+
+@pytest.mark.asyncio
+async def test_D42_an_unread_body_is_drained_before_the_last_message_up_to_the_limit() -> None:
+    from asgiref._wsgi.request_body import DRAIN_LIMIT
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    chunk = b"x" * 65536
+    small = Peer(request(chunk, more_body=True), request(chunk, more_body=True), request(chunk))
+    await WsgiToAsgi(app)(http_scope(), small.receive, small.send)
+    assert small.inbox.empty()
+    assert small.bodies() == [b"ok", b""]
+    count = DRAIN_LIMIT // len(chunk) + 10
+    big = Peer(*(request(chunk, more_body=True) for _ in range(count)))
+    await WsgiToAsgi(app)(http_scope(), big.receive, big.send)
+    assert 0 < big.inbox.qsize() <= 10  # stopped after the limit; the response still ended
+    assert big.bodies() == [b"ok", b""]

@@ -385,3 +385,28 @@ async def test_D33_backpressure_the_app_runs_ahead_by_at_most_the_window() -> No
     send_gate.set()
     await task
     assert len(progress) == WINDOW_ITEMS + 3
+
+
+@pytest.mark.asyncio
+async def test_D2_a_stale_write_raises_runtime_error_naming_the_request() -> None:
+    kept: list[Any] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        kept.append(start_response("200 OK", []))
+        return [b"done"]
+
+    first = await run_app(app, scope=http_scope(path="/first"))
+    second_sent: list[Any] = []
+
+    def other(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [])
+        with pytest.raises(
+            RuntimeError, match=r"write\(\) called after the response to GET '/first'"
+        ):
+            kept[0](b"lost")
+        return [b"second"]
+
+    second = await run_app(other)
+    second_sent.extend(second.bodies())
+    assert first.bodies() == [b"done", b""]
+    assert second_sent == [b"second", b""]  # the stale data never reached another request
