@@ -223,13 +223,18 @@ async def test_a_non_request_first_message_raises_value_error() -> None:
 
 @pytest.mark.asyncio
 async def test_body_is_not_received_until_the_app_reads_past_the_first_message() -> None:
+    calls_while_running: list[int] = []
+
     def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
         start_response("200 OK", [])
-        return [environ["wsgi.input"].read(5)]
+        data = environ["wsgi.input"].read(5)
+        calls_while_running.append(peer.receive_calls)
+        return [data]
 
     peer = Peer(request(b"first", more_body=True), request(b"never read"))
     await WsgiToAsgi(app)(http_scope(), peer.receive, peer.send)
-    assert peer.receive_calls == 1
+    assert calls_while_running == [1]
+    assert peer.inbox.empty()  # the unread rest is drained before the response ends (D42)
     assert peer.bodies() == [b"first", b""]
 
 
@@ -295,3 +300,23 @@ async def test_D8_64_mib_upload_read_in_64_kib_pieces_keeps_memory_bounded() -> 
         tracemalloc.stop()
     assert out[1]["body"] == str(piece * count).encode()
     assert peak - baseline < 8 * 1024 * 1024
+
+
+@pytest.mark.asyncio
+async def test_D42_an_unread_body_is_drained_before_the_last_message_up_to_the_limit() -> None:
+    from asgiref._wsgi.request_body import DRAIN_LIMIT
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    chunk = b"x" * 65536
+    small = Peer(request(chunk, more_body=True), request(chunk, more_body=True), request(chunk))
+    await WsgiToAsgi(app)(http_scope(), small.receive, small.send)
+    assert small.inbox.empty()
+    assert small.bodies() == [b"ok", b""]
+    count = DRAIN_LIMIT // len(chunk) + 10
+    big = Peer(*(request(chunk, more_body=True) for _ in range(count)))
+    await WsgiToAsgi(app)(http_scope(), big.receive, big.send)
+    assert 0 < big.inbox.qsize() <= 10  # stopped after the limit; the response still ended
+    assert big.bodies() == [b"ok", b""]

@@ -220,12 +220,40 @@ async def test_content_length_clamp_with_write_and_zero_length() -> None:
 
 
 @pytest.mark.asyncio
-async def test_shorter_bodies_and_invalid_content_length_are_sent_as_they_are() -> None:
+async def test_shorter_bodies_are_sent_as_they_are() -> None:
     peer = await run_app(returning([b"ab"], headers=[("Content-Length", "10")]))
     assert peer.bodies() == [b"ab", b""]
-    for bad in ("abc", "-1"):
-        peer = await run_app(returning([b"abcdef"], headers=[("Content-Length", bad)]))
-        assert peer.bodies() == [b"abcdef", b""]
+
+
+@pytest.mark.asyncio
+async def test_D41_invalid_content_length_raises_in_start_response_before_anything_is_sent() -> (
+    None
+):
+    for bad in ("abc", "-1", "+5"):
+        peer = Peer(request())
+        with pytest.raises(ValueError, match="invalid Content-Length header value"):
+            await WsgiToAsgi(returning([b"abcdef"], headers=[("Content-Length", bad)]))(
+                http_scope(), peer.receive, peer.send
+            )
+        assert peer.sent == []
+
+
+@pytest.mark.asyncio
+async def test_D41_header_injection_raises_in_start_response_before_anything_is_sent() -> None:
+    cases = [
+        ([("X-A", "ok\r\nX-Injected: yes")], "header value for 'X-A' contains CR or LF"),
+        ([("X-A", "a\0b")], "contains NUL"),
+        ([("X A", "v")], "not an HTTP token"),
+        ([("X:A", "v")], "not an HTTP token"),
+        ([("Content-Length", "1"), ("Content-Length", "2")], "conflicting Content-Length"),
+    ]
+    for headers, reason in cases:
+        peer = Peer(request())
+        with pytest.raises(ValueError, match=reason):
+            await WsgiToAsgi(returning([b"x"], headers=headers))(
+                http_scope(), peer.receive, peer.send
+            )
+        assert peer.sent == []
 
 
 @pytest.mark.asyncio
@@ -357,3 +385,28 @@ async def test_D33_backpressure_the_app_runs_ahead_by_at_most_the_window() -> No
     send_gate.set()
     await task
     assert len(progress) == WINDOW_ITEMS + 3
+
+
+@pytest.mark.asyncio
+async def test_D2_a_stale_write_raises_runtime_error_naming_the_request() -> None:
+    kept: list[Any] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        kept.append(start_response("200 OK", []))
+        return [b"done"]
+
+    first = await run_app(app, scope=http_scope(path="/first"))
+    second_sent: list[Any] = []
+
+    def other(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [])
+        with pytest.raises(
+            RuntimeError, match=r"write\(\) called after the response to GET '/first'"
+        ):
+            kept[0](b"lost")
+        return [b"second"]
+
+    second = await run_app(other)
+    second_sent.extend(second.bodies())
+    assert first.bodies() == [b"done", b""]
+    assert second_sent == [b"second", b""]  # the stale data never reached another request

@@ -4,6 +4,7 @@
 its parts: :mod:`.environ` (scope to environ), :mod:`.request_body`
 (``wsgi.input``), :mod:`.response` (``start_response``, ``write``, the iterable),
 :mod:`.response_window` (the bounded hand-off of response messages to the loop),
+:mod:`.headers` (status and header checks), :mod:`.reporting` (what is logged),
 :mod:`.filewrapper` and :mod:`.errors`.  Its worker threads are a bounded pool of
 :mod:`asgiref._threads`.
 """

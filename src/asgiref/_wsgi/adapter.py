@@ -20,7 +20,6 @@ Request body reads and ``http.disconnect`` detection go through
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import Context
 from typing import Any, Final
@@ -29,16 +28,15 @@ from wsgiref.types import WSGIApplication
 from asgiref import _threads
 from asgiref._local_home import adopt, capture, write_back
 from asgiref._state import THREAD
+from asgiref._wsgi import reporting
 from asgiref._wsgi.environ import build_environ
 from asgiref._wsgi.errors import ClientDisconnected, DuplicateHeadersError
-from asgiref._wsgi.request_body import InputPipe, WsgiInput, pump
+from asgiref._wsgi.reporting import logger
+from asgiref._wsgi.request_body import DRAIN_LIMIT, InputPipe, WsgiInput, pump
 from asgiref._wsgi.response import ExcInfo, Response
 from asgiref._wsgi.response_window import Link, LinkState, Message
 
 __all__ = ["ParentLoop", "WsgiToAsgi", "WsgiToAsgiInstance", "logger"]
-
-#: Logger for application errors (``asgiref.wsgi``).
-logger = logging.getLogger("asgiref.wsgi")
 
 Scope = Mapping[str, Any]
 Receive = Callable[[], Awaitable[Any]]
@@ -245,7 +243,7 @@ class _Request:
         self._receive = receive
         self._send = send
         self._loop = asyncio.get_running_loop()
-        self._link = Link(self._loop, self._start_pump)
+        self._link = Link(self._loop, self._start_pump, self._drain)
         self._parent = ParentLoop(self._loop)
         self._ctx = Context()  # replaced by the caller's context just before submitting
         self._pipe: InputPipe | None = None
@@ -275,7 +273,7 @@ class _Request:
                 await self._send(message)
             return
         extensions = self._scope.get("extensions") or {}
-        self._response = Response(link, "http.response.pathsend" in extensions)
+        self._response = Response(link, "http.response.pathsend" in extensions, self._scope)
         instance._response = self._response
         self._ctx = capture()
         pool.run(self.work)
@@ -291,8 +289,7 @@ class _Request:
             if self._pump is not None:
                 self._pump.cancel()
         write_back(self._ctx)
-        if error is not None:
-            _report(error, link, self._response.start_sent)
+        reporting.outcome(error, link)
 
     def _start_pump(self) -> None:
         """Start reading the body / watching for disconnect.  Runs in: the loop."""
@@ -300,23 +297,51 @@ class _Request:
             assert self._pipe is not None
             self._pump = self._loop.create_task(pump(self._receive, self._pipe, self._link))
 
+    def _drain(self) -> asyncio.Future[None] | None:
+        """Start discarding an unread request body before the response ends (D42).
+
+        HTTP/1.1 servers such as hypercorn can read the next request on a keep-alive
+        connection only after this one's body; an application that answered without
+        reading it would otherwise lose a pipelined request.  At most
+        ``DRAIN_LIMIT`` bytes are discarded; beyond that the response ends anyway and
+        the server closes the connection.
+
+        Returns:
+            A future done when the body ended, the client left or the limit was
+            reached; ``None`` if the body is complete.
+
+        Runs in: the loop, before the response's last message is sent.
+        """
+        pipe = self._pipe
+        assert pipe is not None
+        if pipe.eof:
+            return None
+        done = pipe.discard(DRAIN_LIMIT)
+        if done is not None:
+            self._start_pump()
+        return done
+
     # -- worker side --------------------------------------------------------------------
 
     def work(self) -> None:
         """The request's whole life on the worker.  Runs in: a pool thread.  Never raises."""
         __traceback_hide__ = True
         try:
-            messages, error = self._ctx.run(self._run_app)
+            self._ctx.run(self._run_app)
         except BaseException as exc:  # pragma: no cover - _run_app catches everything itself
-            messages, error = [], exc  # (kept so that the ASGI task can never wait forever)
-        self._link.finish(messages, error)
+            self._link.finish([], exc)  # (kept so that the ASGI task can never wait forever)
 
-    def _run_app(self) -> tuple[list[Message], BaseException | None]:
-        """Call the application and consume its iterable.  Runs in: a pool thread, in ctx."""
+    def _run_app(self) -> None:
+        """Call the application, consume and close its iterable, hand everything over.
+
+        Runs in: a pool thread, in the request's context.
+        """
         __traceback_hide__ = True
         adopt()  # a copy: its home never travels back, nothing to restore
-        if self._link.state is LinkState.CANCELLED:
-            return [], None
+        link = self._link
+        if link.state is LinkState.CANCELLED:
+            link.finish([], None)
+            return
         response = self._response
         assert response is not None
         thread = THREAD
@@ -326,25 +351,11 @@ class _Request:
                 app = self._instance.wsgi_application
                 result: Iterable[bytes] = app(self._environ, self._instance.start_response)
             except BaseException as exc:
-                return [], exc
-            return response.consume(result)
+                response.ended = True
+                link.finish([], exc)
+                if self._link.state is LinkState.CANCELLED:  # re-read: the loop may cancel
+                    reporting.lost(exc, self._scope)
+                return
+            response.end(result)
         finally:
             thread.call = previous
-
-
-def _report(error: BaseException, link: Link, started: bool) -> None:
-    """Raise ``error`` out of the ASGI call, logging it if it is the application's."""
-    __traceback_hide__ = True
-    if error is link.send_error:
-        raise error  # the server's own exception (e.g. closed connection): not logged
-    if isinstance(error, ClientDisconnected) and link.state is LinkState.DISCONNECTED:
-        logger.debug("WSGI application stopped: the client disconnected", exc_info=error)
-        return
-    logger.error(
-        "Exception inside WSGI application (%s)",
-        "response already started; the connection is ended"
-        if started
-        else "before the response started; the server answers 500",
-        exc_info=error,
-    )
-    raise error

@@ -18,6 +18,13 @@ takes only the chunks the current read needs).
 
 After the body is complete the pump keeps one ``receive()`` pending to notice
 ``http.disconnect`` while the response streams.
+
+**Draining (D42).** When the response is about to end and the body is not complete,
+the adapter calls :meth:`InputPipe.discard`: the pipe drops what it holds and every
+later chunk, without pausing the pump, until the body ends, the client leaves or
+:data:`DRAIN_LIMIT` bytes were dropped (then the pump stops receiving).  Reads after
+that raise ``RuntimeError``: the body is gone, and a short body is never reported as
+complete.
 """
 
 from __future__ import annotations
@@ -32,11 +39,16 @@ from typing import Any, Final
 from asgiref._wsgi.errors import ClientDisconnected
 from asgiref._wsgi.response_window import Link, inbox_for, wait_released
 
-__all__ = ["READ_AHEAD", "InputPipe", "WsgiInput", "pump"]
+__all__ = ["DRAIN_LIMIT", "READ_AHEAD", "InputPipe", "WsgiInput", "pump"]
 
 #: Bytes of request body the adapter reads ahead of the application, at most
 #: (plus one ASGI message).
 READ_AHEAD: Final = 1024 * 1024
+#: Most unread request body bytes discarded before a response ends (plus one message).
+DRAIN_LIMIT: Final = 8 * 1024 * 1024
+_DISCARDED: Final = (
+    "wsgi.input read after the response ended: the unread request body was discarded"
+)
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -71,6 +83,11 @@ class InputPipe:
         self._wake = _thread.allocate_lock()
         self._wake.acquire()
         self._pump_requested = False  # reader thread only
+        # Draining (loop thread only, after discard()): bytes still to drop, and the
+        # future done when draining is over.  _discarding is also read by the reader.
+        self._discarding = False  # guarded by _lock
+        self._drop_budget = 0
+        self._drained: asyncio.Future[None] | None = None
 
     # -- reader side (worker thread) --------------------------------------------------
 
@@ -99,6 +116,8 @@ class InputPipe:
                     else:
                         paused = None
                     break
+                if self._discarding:
+                    raise RuntimeError(_DISCARDED)
                 if self.eof:
                     return []
                 if self._error is not None:
@@ -144,6 +163,8 @@ class InputPipe:
 
         Runs in: the loop thread.
         """
+        if self._discarding:
+            return self._drop(len(body), more_body)
         paused = None
         with self._lock:
             if body:
@@ -158,6 +179,43 @@ class InputPipe:
             self._wake.release()
         return paused
 
+    def discard(self, limit: int) -> asyncio.Future[None] | None:
+        """Drop the unread body: what is buffered now and up to ``limit`` more bytes.
+
+        Returns:
+            A future done when the body has ended, the client left, or ``limit`` bytes
+            were dropped; ``None`` if the body is already complete or failed.
+
+        Runs in: the loop thread, once the application has produced its response.
+        """
+        with self._lock:
+            if self.eof or self._error is not None:
+                return None
+            self._discarding = True
+            self._chunks, self._size = [], 0
+            paused, self._paused = self._paused, None
+        self._drop_budget = limit
+        done = self._drained = self._loop.create_future()
+        if paused is not None:
+            _resume(paused)
+        return done
+
+    def _drop(self, size: int, more_body: bool) -> asyncio.Future[None] | None:
+        """Count a dropped chunk; stop the pump once the body ended or the limit passed."""
+        self._drop_budget -= size
+        if more_body and self._drop_budget >= 0:
+            return None
+        if not more_body:
+            with self._lock:
+                self.eof = True
+        self._drain_over()
+        return None if not more_body else self._loop.create_future()  # never done
+
+    def _drain_over(self) -> None:
+        drained = self._drained
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
     def fail(self, error: BaseException) -> None:
         """Make reads that need more data raise ``error`` (if the body is incomplete).
 
@@ -170,6 +228,8 @@ class InputPipe:
             wake, self._waiting = self._waiting, False
         if wake:
             self._wake.release()
+        if self._discarding:
+            self._drain_over()
 
 
 def _resume(paused: asyncio.Future[None]) -> None:

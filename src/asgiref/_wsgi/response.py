@@ -12,17 +12,23 @@ loop through the request's :class:`~asgiref._wsgi.response_window.Link`:
 * a ``wsgi.file_wrapper`` result becomes ``http.response.pathsend`` when the server
   offers that extension and the file is a regular file on disk.
 
-The iterable's ``close()`` is called exactly once, here, on every path.
+The iterable's ``close()`` is called exactly once, here, on every path, after the
+response is complete (D1): the final messages are sent first, then ``close()`` runs;
+an exception from it is logged (:mod:`asgiref._wsgi.reporting`) and changes nothing
+that was sent.  Once the response is over, ``write`` and ``start_response`` raise
+``RuntimeError`` (D2).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final
 
+from asgiref._wsgi import reporting
 from asgiref._wsgi.errors import ClientDisconnected
 from asgiref._wsgi.filewrapper import FileWrapper, pathsend_path
+from asgiref._wsgi.headers import encode_headers, parse_status
 from asgiref._wsgi.response_window import Link, LinkState, Message
 
 __all__ = ["ExcInfo", "Response", "as_bytes"]
@@ -48,32 +54,24 @@ def as_bytes(item: object) -> bytes:
     )
 
 
-def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
-    for name, value in headers:
-        if name == b"content-length":
-            try:
-                length = int(value)
-            except ValueError:
-                return None
-            return length if length >= 0 else None
-    return None
-
-
 class Response:
     """Response state of one request.  Runs in: the request's WSGI worker thread.
 
     Args:
         link: The request's hand-off to the event loop.
         pathsend: Whether the server offers the ``http.response.pathsend`` extension.
+        scope: The request's ASGI scope (named in error messages).
     """
 
-    def __init__(self, link: Link, pathsend: bool) -> None:
+    def __init__(self, link: Link, pathsend: bool, scope: Mapping[str, Any]) -> None:
         self._link = link
         self._pathsend = pathsend
+        self._scope = scope
         self.status: int | None = None
         self.headers: list[tuple[bytes, bytes]] = []
         self._remaining: int | None = None  # Content-Length bytes still allowed
         self.start_sent = False
+        self.ended = False  # the final messages were produced: the callables are stale
 
     # -- the WSGI callables -----------------------------------------------------------
 
@@ -86,30 +84,25 @@ class Response:
         """PEP 3333 ``start_response``; returns the ``write`` callable.
 
         Raises:
-            ValueError: Called a second time without ``exc_info``, or a status without
-                a reason phrase.
+            ValueError: Called a second time without ``exc_info``, or a malformed status
+                or header (D41; see :mod:`asgiref._wsgi.headers`).
             UnicodeEncodeError: A header is not latin-1.
+            TypeError: A status, header name or value is not a ``str``.
+            RuntimeError: The request this ``start_response`` belongs to has ended.
             BaseException: ``exc_info[1]``, when the start message was already sent.
         """
+        if self.ended:
+            raise RuntimeError(self._stale("start_response()"))
         if exc_info is not None and exc_info[1] is not None:
             if self.start_sent:
                 raise exc_info[1].with_traceback(exc_info[2])
         elif self.status is not None:
             raise ValueError(_SECOND_CALL)
-        code, space, _ = status.partition(" ")
-        if not space:
-            raise ValueError(f"WSGI status must be '<code> <reason>', not {status!r}")
-        status_code = int(code)
-        # Values lose surrounding spaces/tabs: HTTP field values never include them
-        # (RFC 9110 5.5), WSGI servers drop them when writing "Name: value", and ASGI
-        # servers such as h11 reject them.  Django's WSGI handler emits Set-Cookie
-        # values with a leading space.
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1").strip(b" \t"))
-            for name, value in response_headers
-        ]
-        self.status, self.headers = status_code, headers
-        self._remaining = _content_length(headers)
+        # Checked before anything is stored (D41): a malformed status or header raises
+        # here, in the application, while nothing has been sent.
+        status_code = parse_status(status)
+        self.headers, self._remaining = encode_headers(response_headers)
+        self.status = status_code
         return self.write
 
     def write(self, data: bytes) -> None:
@@ -120,7 +113,8 @@ class Response:
         A failure to send is raised by a later ``write`` (or ends the iteration).
 
         Raises:
-            RuntimeError: ``start_response`` was not called yet.
+            RuntimeError: ``start_response`` was not called yet, or the request this
+                ``write`` belongs to has ended.
             TypeError: ``data`` is not bytes-like.
             ClientDisconnected: The client left or the ASGI call was cancelled.
             OSError: Whatever the server's ``send()`` raised.
@@ -128,11 +122,21 @@ class Response:
         __traceback_hide__ = True
         if self.status is None:
             raise RuntimeError("write() called before start_response()")
+        if self.ended:
+            raise RuntimeError(self._stale("write()"))
         chunk = as_bytes(data)
         if chunk and self._remaining != 0:
             link = self._link
             if self._stopped(link.wait_for_room()) or self._stopped(self._push(chunk)):
                 raise ClientDisconnected("the client disconnected")
+
+    def _stale(self, what: str) -> str:
+        scope = self._scope
+        return (
+            f"{what} called after the response to {scope.get('method')} {scope.get('path')!r} "
+            "ended: the callables start_response() gives belong to its one request "
+            "(PEP 3333); use the ones of the request being served"
+        )
 
     # -- messages ---------------------------------------------------------------------
 
@@ -187,26 +191,35 @@ class Response:
 
     # -- the body iterable ------------------------------------------------------------
 
-    def consume(self, result: Iterable[bytes]) -> tuple[list[Message], BaseException | None]:
-        """Turn the application's iterable into the final messages, then close it.
+    def end(self, result: Iterable[bytes]) -> None:
+        """Consume the application's iterable, finish the response, then close the iterable.
 
-        Returns:
-            The messages still to send at the end, and the exception the ASGI call
-            should raise (``None`` if it succeeded).
+        ``close()`` runs once the loop has sent the final messages (or stopped
+        sending); only then does the ASGI call return, or raise the application's
+        exception.  Never raises: an exception from ``close()`` is logged.
         """
         __traceback_hide__ = True
         try:
             messages, error = self._produce(result), None
         except BaseException as exc:
             messages, error = [], exc
+        self.ended = True
         close = getattr(result, "close", None)
-        if close is not None:
-            try:
-                close()
-            except BaseException as exc:
-                if error is None:
-                    messages, error = [], exc
-        return messages, error
+        link = self._link
+        if close is None:
+            link.finish(messages, error)
+            if link.state is LinkState.CANCELLED:
+                reporting.lost(error, self._scope)
+            return
+        if link.finish(messages, error, closing=True):
+            link.wait_sent()
+        try:
+            close()
+        except BaseException as exc:
+            reporting.close_failed(exc, self._scope, error)
+        link.closed()
+        if link.state is LinkState.CANCELLED:
+            reporting.lost(error, self._scope)
 
     def _produce(self, result: Iterable[bytes]) -> list[Message]:
         __traceback_hide__ = True

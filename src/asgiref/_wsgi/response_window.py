@@ -20,6 +20,13 @@ Wake-ups are batched, so a loop that keeps up costs no cross-thread hop per chun
 Guarantees: a worker never waits for a loop that is gone (the loop is closed or
 the ASGI call is over); the final batch (:meth:`Link.finish`) never blocks.
 
+The end of a request (D1): the worker hands over the final messages with
+:meth:`Link.finish`; if the iterable has ``close()``, it then waits
+(:meth:`Link.wait_sent`) until the loop has sent them -- the response is complete --
+calls ``close()`` and reports with :meth:`Link.closed`; the ASGI call returns only
+after that.  Before the last message the loop may first drain the unread request
+body (the ``before_end`` hook, D42).
+
 Wake-ups go through the loop's :class:`Inbox` (also used by the request body,
 :mod:`asgiref._wsgi.request_body`): ``loop.call_soon_threadsafe`` writes to the loop's
 self-pipe on every call; with many worker threads handing messages to one loop, those
@@ -160,12 +167,21 @@ class Link:
         loop: The event loop running the ASGI task.
         on_stream: Called on the loop thread when the first non-final batch arrives
             (the adapter starts watching for ``http.disconnect`` then).
+        before_end: Called on the loop thread before the last message of a response is
+            sent; it may return an awaitable that the loop awaits first (the adapter
+            drains the unread request body, D42).  ``None``: nothing to do.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, on_stream: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        on_stream: Callable[[], None],
+        before_end: Callable[[], Awaitable[None] | None] | None = None,
+    ) -> None:
         self._loop = loop
         self._post = inbox_for(loop).post
         self._on_stream = on_stream
+        self._before_end = before_end
         self._lock = threading.Lock()
         self.state = LinkState.RUNNING  # guarded by _lock for writes; read freely
         self.send_error: BaseException | None = None  # set before state becomes FAILED
@@ -173,6 +189,8 @@ class Link:
         self._items = 0  # guarded by _lock; items queued or being sent
         self._bytes = 0  # guarded by _lock; their bytes
         self._final: tuple[list[Message], BaseException | None] | None = None  # guarded
+        self._closing = False  # guarded by _lock; the worker calls close() after the end
+        self._closed = False  # guarded by _lock; ... and has returned from it
         self._parked = False  # guarded by _lock; the loop waits for a wake-up
         self._blocked = False  # guarded by _lock; the worker waits on _room
         self.full = False  # written by the worker under _lock: its last push filled the window
@@ -234,13 +252,52 @@ class Link:
                 return LinkState.CANCELLED
         return LinkState.RUNNING
 
-    def finish(self, messages: list[Message], error: BaseException | None) -> None:
+    def finish(
+        self, messages: list[Message], error: BaseException | None, closing: bool = False
+    ) -> bool:
         """Hand over the final messages (or the error to raise) without waiting.
+
+        Args:
+            messages: The last messages of the response.
+            error: The exception the ASGI call should raise, or ``None``.
+            closing: The worker calls ``close()`` next: the ASGI call then waits for
+                :meth:`closed`, and the worker should :meth:`wait_sent` first.
+
+        Returns:
+            Whether the worker must call :meth:`wait_sent` (``closing``, and the loop
+            still serves the request).
 
         Runs in: the WSGI worker thread, after the request's last application code.
         """
         with self._lock:
             self._final = (messages, error)
+            closing = closing and self.state is not LinkState.CANCELLED
+            if closing:
+                self._closing = self._blocked = True  # wait_sent() waits on _room
+            wake, self._parked = self._parked, False
+        if wake:
+            try:
+                self._post(self._wake_loop)
+            except RuntimeError:  # a closed loop: nobody waits any more
+                return False
+        return closing
+
+    def wait_sent(self) -> None:
+        """Block until the loop has sent the final messages, or stopped serving.
+
+        Call it only when :meth:`finish` returned ``True``.
+
+        Runs in: the WSGI worker thread.
+        """
+        wait_released(self._room, self._loop)  # a closed loop: nothing is sent any more
+
+    def closed(self) -> None:
+        """Report that ``close()`` has returned: the ASGI call may end now.
+
+        Runs in: the WSGI worker thread, after ``close()``.
+        """
+        with self._lock:
+            self._closed = True
             wake, self._parked = self._parked, False
         if wake:
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
@@ -267,8 +324,11 @@ class Link:
             if items:
                 self._items -= items
                 self._bytes -= size
-                if self._blocked and (
-                    self._items <= WINDOW_ITEMS // 2 and self._bytes <= WINDOW_BYTES // 2
+                if (
+                    self._blocked
+                    and not self._closing  # not waiting in wait_sent()
+                    and self._items <= WINDOW_ITEMS // 2
+                    and self._bytes <= WINDOW_BYTES // 2
                 ):
                     self._unblock()
             if self._batches:
@@ -321,10 +381,32 @@ class Link:
                     break
         assert self._final is not None
         messages, error = self._final
+        if messages and self._before_end is not None and self.state is LinkState.RUNNING:
+            first = self._before_end()
+            if first is not None:
+                await self._send_all(send, messages[:-1])
+                if self.state is LinkState.RUNNING:
+                    await first
+                messages = messages[-1:]
         await self._send_all(send, messages)
+        if self._closing:
+            await self._wait_closed()
         if self.state is LinkState.FAILED:
             return self.send_error
         return error
+
+    async def _wait_closed(self) -> None:
+        """Let the worker call ``close()`` now that the response is complete; wait.
+
+        Runs in: the ASGI task.
+        """
+        with self._lock:
+            self._unblock()
+            if self._closed:
+                return
+            self._parked = True
+            waiter = self._waiter = self._loop.create_future()
+        await waiter
 
     async def _send_all(self, send: Send, messages: list[Message]) -> None:
         for message in messages:
