@@ -145,7 +145,8 @@ GROUPS: dict[str, str] = {
     "sync": "asgiref.sync bridges",
     "local": "asgiref.local.Local",
     "wsgi": "asgiref.wsgi.WsgiToAsgi, in-process (scripted receive/send)",
-    "e2e": "End to end behind uvicorn on 127.0.0.1 (keep-alive, 2xx only)",
+    "a2w": "asgiref.wsgi.AsgiToWsgi, in-process (direct WSGI call, no server)",
+    "e2e": "End to end behind uvicorn (gunicorn for e2e_a2w_*) on 127.0.0.1 (keep-alive, 2xx only)",
 }
 
 _BRIDGE = (OURS, REFERENCE)
@@ -226,6 +227,10 @@ WORKLOADS: tuple[Workload, ...] = (
     _wsgi("wsgi_body_10mib", "10 MiB request body in 64 KiB messages", min_ops=2, max_ops=200),
     _wsgi("wsgi_upload_64mib", "64 MiB upload (peak memory)", min_ops=1, max_ops=3),
     Workload(
+        "a2w_hello", "a2w", "ASGI hello through AsgiToWsgi, direct call", "request",
+        (OURS, A2WSGI, FLOOR_RCTS), modules=("asgiref.wsgi",), min_ops=50, max_ops=200_000,
+    ),
+    Workload(
         "e2e_wsgi_hello", "e2e", "WSGI hello (Content-Length)", "request",
         (OURS, REFERENCE, A2WSGI), kind=Kind.SERVER, modules=("asgiref.wsgi",),
     ),
@@ -236,6 +241,10 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload(
         "e2e_django_async", "e2e", "Django ASGI hello (async view)", "request",
         (OURS, REFERENCE), kind=Kind.SERVER, modules=_DJANGO, path="/async",
+    ),
+    Workload(
+        "e2e_a2w_hello", "e2e", "ASGI hello via AsgiToWsgi, gunicorn 1 sync worker", "request",
+        (OURS, A2WSGI), kind=Kind.SERVER, modules=("asgiref.wsgi",),
     ),
 )  # fmt: skip
 

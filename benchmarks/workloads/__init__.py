@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from benchmarks._registry import BASELINE
-from benchmarks.workloads import bridge, local, wsgi
+from benchmarks.workloads import asgi_wsgi, bridge, local, wsgi
 from benchmarks.workloads._base import Body
 
 __all__ = ["Body", "factory"]
 
-_ALL: dict[str, dict[str, Callable[[], Body]]] = {**bridge.BODIES, **local.BODIES, **wsgi.BODIES}
+_ALL: dict[str, dict[str, Callable[[], Body]]] = {
+    **bridge.BODIES,
+    **local.BODIES,
+    **wsgi.BODIES,
+    **asgi_wsgi.BODIES,
+}
 
 
 def factory(workload: str, impl: str) -> Callable[[], Body]:
