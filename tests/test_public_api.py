@@ -33,7 +33,7 @@ PUBLIC_MODULES: dict[str, set[str]] = {
     "asgiref.current_thread_executor": {"CurrentThreadExecutor"},
     "asgiref.local": {"Local"},
     "asgiref.server": {"StatelessServer"},
-    "asgiref.wsgi": {"WsgiToAsgi", "WsgiToAsgiInstance"},
+    "asgiref.wsgi": {"WsgiToAsgi", "WsgiToAsgiInstance", "AsgiToWsgi"},  # + issue 14's addition
     "asgiref.testing": {"ApplicationCommunicator"},
     "asgiref.compatibility": {
         "is_double_callable",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from typing import Any, Final
+from typing import Any, Final, Literal
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from asgiref import _threads
@@ -29,7 +29,6 @@ __all__ = ["AsgiToWsgi", "ResponseBody"]
 
 logger = logging.getLogger("asgiref.wsgi")
 
-ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 _MODES: Final = ("auto", "on", "off")
 
 
@@ -68,9 +67,9 @@ class AsgiToWsgi:
 
     def __init__(
         self,
-        application: ASGIApp,
+        application: Callable[[Any, Any, Any], Awaitable[None]],
         *,
-        lifespan: LifespanMode = "auto",
+        lifespan: Literal["auto", "on", "off"] = "auto",
         startup_timeout: float = 10.0,
         shutdown_timeout: float = 10.0,
         response_timeout: float | None = None,
