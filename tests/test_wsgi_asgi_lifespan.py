@@ -212,3 +212,23 @@ def test_shutdown_runs_once_at_interpreter_exit(mode: str, expected: list[str]) 
     lines = [line for line in process.stdout.splitlines() if not line.startswith(traceback)]
     assert lines == expected
     assert process.stderr == ""
+
+
+@pytest.mark.parametrize("startup", ["complete", "failed"])
+def test_shutdown_in_process_on_a_loop_thread_of_its_own(startup: str) -> None:
+    from asgiref._wsgi.asgi_lifespan import Lifespan, LifespanFailed
+    from asgiref._wsgi.asgi_loop import LoopThread
+
+    app = LifespanApp(startup)
+    runner = LoopThread()
+    session = Lifespan(app, "on", 5.0, 5.0, runner)
+    runner.add_exit_callback(session.shutdown)
+    if startup == "complete":
+        assert session.wait() == {"db": "connected"}
+    else:
+        with pytest.raises(LifespanFailed, match="no database"):
+            session.wait()
+    runner.stop()
+    expected = ["startup", "lifespan.shutdown"] if startup == "complete" else ["startup"]
+    assert app.events == expected
+    assert not runner.thread.is_alive()
