@@ -205,13 +205,19 @@ class Exchange:
 
     def start(self, application: Callable[..., Awaitable[None]], scope: Message) -> None:
         """Start the application's task.  Runs in: the loop thread."""
+        self.task = self._loop.create_task(self._run(application, scope))
+
+    async def _run(self, application: Callable[..., Awaitable[None]], scope: Message) -> None:
+        """The task: run the application, then report how it ended (no extra callback)."""
         try:
-            coroutine = application(scope, self.receive, self.send)
-            task = self.task = self._loop.create_task(coroutine)  # type: ignore[arg-type]
-        except BaseException as exc:  # not an ASGI 3 callable, or it raised at once
-            self._queue.put(Ended(exc))
-            return
-        task.add_done_callback(self._task_done)
+            await application(scope, self.receive, self.send)
+        except asyncio.CancelledError:
+            self._ended(None)
+            raise
+        except BaseException as exc:  # reported to the WSGI thread or logged
+            self._ended(exc)
+        else:
+            self._ended(None)
 
     async def receive(self) -> Message:
         """The application's ``receive()``.  Runs in: the loop thread.
@@ -314,13 +320,12 @@ class Exchange:
             )
         return ValueError(f"AsgiToWsgi got {kind!r} while {self._phase.value}")
 
-    def _task_done(self, task: asyncio.Task[None]) -> None:
+    def _ended(self, error: BaseException | None) -> None:
         """Tell a listening WSGI thread, or log a late failure.  Runs in: the loop thread."""
-        error = None if task.cancelled() else task.exception()
         with self._lock:
             listening = not self._closed and self._phase is not Phase.COMPLETE
             if listening:
-                self._queue.put(Ended(error if not task.cancelled() else None))
+                self._queue.put(Ended(error))
         if listening or error is None:
             return
         if self._closed and isinstance(error, ClientDisconnected):
