@@ -190,7 +190,10 @@ LINGER_RESET = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # close() sends RST: a hard 
 
 
 def stats(client: httpx.Client) -> dict[str, Any]:
+    """The app's view of its process; the server's own lazily grown pool threads (gunicorn
+    gthread's ``ThreadPoolExecutor``) are left out of the thread list."""
     result: dict[str, Any] = client.get("/stats").json()
+    result["threads"] = [t for t in result["threads"] if not t.startswith("ThreadPoolExecutor")]
     return result
 
 
