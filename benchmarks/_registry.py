@@ -148,7 +148,8 @@ GROUPS: dict[str, str] = {
     "local": "asgiref.local.Local",
     "wsgi": "asgiref.wsgi.WsgiToAsgi, in-process (scripted receive/send)",
     "validation": "asgiref.validation.validate, in-process (scripted receive/send)",
-    "e2e": "End to end behind uvicorn on 127.0.0.1 (keep-alive, 2xx only)",
+    "a2w": "asgiref.wsgi.AsgiToWsgi, in-process (direct WSGI call, no server)",
+    "e2e": "End to end behind uvicorn (gunicorn for e2e_a2w_*) on 127.0.0.1 (keep-alive, 2xx only)",
 }
 
 _BRIDGE = (OURS, REFERENCE)
@@ -233,6 +234,10 @@ WORKLOADS: tuple[Workload, ...] = (
         "request", (OURS, FLOOR_UNVALIDATED), modules=("asgiref.validation",), min_ops=200,
     ),
     Workload(
+        "a2w_hello", "a2w", "ASGI hello through AsgiToWsgi, direct call", "request",
+        (OURS, A2WSGI, FLOOR_RCTS), modules=("asgiref.wsgi",), min_ops=50, max_ops=200_000,
+    ),
+    Workload(
         "e2e_wsgi_hello", "e2e", "WSGI hello (Content-Length)", "request",
         (OURS, REFERENCE, A2WSGI), kind=Kind.SERVER, modules=("asgiref.wsgi",),
     ),
@@ -243,6 +248,10 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload(
         "e2e_django_async", "e2e", "Django ASGI hello (async view)", "request",
         (OURS, REFERENCE), kind=Kind.SERVER, modules=_DJANGO, path="/async",
+    ),
+    Workload(
+        "e2e_a2w_hello", "e2e", "ASGI hello via AsgiToWsgi, gunicorn 1 sync worker", "request",
+        (OURS, A2WSGI), kind=Kind.SERVER, modules=("asgiref.wsgi",),
     ),
 )  # fmt: skip
 

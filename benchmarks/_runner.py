@@ -243,7 +243,8 @@ def _record_micro(session: Session, spec: Workload, impl: Impl, result: dict[str
 
 
 def _missing_module(info: Probe, spec: Workload) -> str | None:
-    needs = ["uvicorn"] + (["Django"] if "django" in spec.name else [])
+    server = "gunicorn" if spec.name.startswith("e2e_a2w") else "uvicorn"
+    needs = [server] + (["Django"] if "django" in spec.name else [])
     for dist in needs:
         if info.dists.get(dist) is None:
             return f"{dist} is not installed in {info.python} (pip install -e '.[tests]')"

@@ -56,7 +56,7 @@ for name in ("asgiref.sync", "asgiref.local", "asgiref.wsgi"):
         info["modules"][name] = "ok"
     except Exception as exc:
         info["modules"][name] = f"{type(exc).__name__}: {exc}"
-for dist in ("a2wsgi", "uvicorn", "Django", "h11"):
+for dist in ("a2wsgi", "uvicorn", "Django", "h11", "gunicorn"):
     try:
         info[dist] = md.version(dist)
     except md.PackageNotFoundError:
@@ -75,7 +75,8 @@ class Probe:
         asgiref_file: ``asgiref.__file__``, or ``None``.
         asgiref_version: ``asgiref.__version__``.
         modules: ``"ok"`` or the import error of each ``asgiref`` module measured.
-        dists: installed versions of a2wsgi, uvicorn, Django and h11 (``None`` if missing).
+        dists: installed versions of a2wsgi, uvicorn, Django, h11 and gunicorn (``None`` if
+            missing).
     """
 
     python: str
@@ -111,7 +112,7 @@ def probe(python: str | os.PathLike[str]) -> Probe:
     if done.returncode != 0:
         raise RuntimeError(f"probing {python} failed:\n{done.stderr[-2000:]}")
     info = json.loads(done.stdout.strip().splitlines()[-1])
-    dists = {name: info[name] for name in ("a2wsgi", "uvicorn", "Django", "h11")}
+    dists = {name: info[name] for name in ("a2wsgi", "uvicorn", "Django", "h11", "gunicorn")}
     return Probe(
         python=os.fspath(python),
         version=info["python"],
@@ -130,9 +131,9 @@ def _installed(dist: str) -> str | None:
 
 
 def server_requirements() -> list[str]:
-    """uvicorn, h11 and Django pinned to this interpreter's versions (for the e2e runs)."""
+    """uvicorn, h11, gunicorn and Django pinned to this interpreter's versions (e2e runs)."""
     reqs = []
-    for dist in ("uvicorn", "h11"):
+    for dist in ("uvicorn", "h11", "gunicorn"):
         version = _installed(dist)
         reqs.append(f"{dist}=={version}" if version else dist)
     django = _installed("Django")

@@ -33,7 +33,7 @@ PUBLIC_MODULES: dict[str, set[str]] = {
     "asgiref.current_thread_executor": {"CurrentThreadExecutor"},
     "asgiref.local": {"Local"},
     "asgiref.server": {"StatelessServer"},
-    "asgiref.wsgi": {"WsgiToAsgi", "WsgiToAsgiInstance"},
+    "asgiref.wsgi": {"WsgiToAsgi", "WsgiToAsgiInstance", "AsgiToWsgi"},  # + issue 14
     "asgiref.testing": {
         "ApplicationCommunicator",
         # Additions (issue 13): the lifespan driver for tests and its errors.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from benchmarks._registry import BASELINE
-from benchmarks.workloads import bridge, local, validation, wsgi
+from benchmarks.workloads import asgi_wsgi, bridge, local, validation, wsgi
 from benchmarks.workloads._base import Body
 
 __all__ = ["Body", "factory"]
@@ -15,6 +15,7 @@ _ALL: dict[str, dict[str, Callable[[], Body]]] = {
     **local.BODIES,
     **wsgi.BODIES,
     **validation.BODIES,
+    **asgi_wsgi.BODIES,
 }
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "Job",
     "Worker",
     "WorkerPool",
+    "before_interpreter_exit",
     "generation",
     "loop_runners",
     "on_fork_in_child",
@@ -82,29 +83,54 @@ def _stop() -> None:
 _live_lock = threading.Lock()
 _live: set[Worker] = set()  # guarded by _live_lock: workers whose thread has not ended
 _exit_hook_registered = False  # guarded by _live_lock
+_exit_callbacks: list[Callable[[], None]] = []  # guarded by _live_lock
+
+
+def _register_exit_hook() -> None:
+    """Register :func:`_at_interpreter_exit` once.  The caller holds ``_live_lock``."""
+    global _exit_hook_registered
+    if not _exit_hook_registered:
+        _exit_hook_registered = True
+        register = getattr(threading, "_register_atexit", None)
+        if register is not None:  # pragma: no branch - present on every CPython 3.9+
+            register(_at_interpreter_exit)
 
 
 def _track(worker: Worker, alive: bool) -> None:
     """Record that ``worker``'s thread started or ended.  Runs in: any thread."""
-    global _exit_hook_registered
     with _live_lock:
         if alive:
             _live.add(worker)
         else:
             _live.discard(worker)
-        if not _exit_hook_registered:
-            _exit_hook_registered = True
-            register = getattr(threading, "_register_atexit", None)
-            if register is not None:  # pragma: no branch - present on every CPython 3.9+
-                register(_at_interpreter_exit)
+        _register_exit_hook()
+
+
+def before_interpreter_exit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` at interpreter exit, before any worker of the package is stopped.
+
+    Code that still needs the package's threads at exit (``AsgiToWsgi`` runs the
+    application's lifespan shutdown, which may call ``sync_to_async``) registers here.
+    The callback must not raise; it also runs in a forked child, so it checks
+    :func:`generation` itself.
+
+    Runs in: any thread.
+    """
+    with _live_lock:
+        _exit_callbacks.append(callback)
+        _register_exit_hook()
 
 
 def _at_interpreter_exit() -> None:  # pragma: no cover - tested in a subprocess
-    """Let every worker finish the jobs queued so far, then end it.
+    """Run the exit callbacks, then let every worker finish its queued jobs and end it.
 
     Runs in: the main thread, during interpreter shutdown (before non-daemon threads
     are joined).
     """
+    with _live_lock:
+        callbacks = list(_exit_callbacks)
+    for callback in callbacks:
+        callback()
     with _live_lock:
         workers = list(_live)
     for worker in workers:

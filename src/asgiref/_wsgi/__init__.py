@@ -7,4 +7,9 @@ its parts: :mod:`.environ` (scope to environ), :mod:`.request_body`
 :mod:`.headers` (status and header checks), :mod:`.reporting` (what is logged),
 :mod:`.filewrapper` and :mod:`.errors`.  Its worker threads are a bounded pool of
 :mod:`asgiref._threads`.
+
+``AsgiToWsgi`` (serve an ASGI application from a WSGI server) is :mod:`.asgi_adapter`,
+with :mod:`.asgi_exchange` (one request's hand-off between the WSGI thread and the
+application's task), :mod:`.asgi_scope`, :mod:`.asgi_lifespan` and :mod:`.asgi_loop`
+(the per-process event loop thread).
 """
