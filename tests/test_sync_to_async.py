@@ -137,6 +137,13 @@ _with_attributes.custom = ["a list"]  # type: ignore[attr-defined]
 _with_attributes.__self__ = "not a method"  # type: ignore[attr-defined]
 
 
+def _with_plain_attributes() -> None:
+    pass
+
+
+_with_plain_attributes.custom = ["a list"]  # type: ignore[attr-defined]
+
+
 async def _async_generator() -> AsyncIterator[int]:
     yield 1
 
@@ -166,6 +173,7 @@ class _Targets:
         _annotated,
         _decorated,
         _with_attributes,
+        _with_plain_attributes,
         lambda: None,
         _async_generator,
         _Targets().method,
@@ -181,6 +189,7 @@ class _Targets:
         "annotated",
         "decorated",
         "attributes",
+        "plain-attributes",
         "lambda",
         "async-generator",
         "method",

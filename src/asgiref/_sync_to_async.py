@@ -424,9 +424,8 @@ def _allows_direct_init(cls: type) -> bool:
     """
     if getattr(cls, "__setattr__") is not object.__setattr__:  # noqa: B009 - for mypy
         return False
-    for klass in cls.__mro__:
-        if klass is SyncToAsync:
-            break
+    mro = cls.__mro__
+    for klass in mro[: mro.index(SyncToAsync)]:
         for name, value in vars(klass).items():
             kind = type(value)
             if name not in {"__dict__", "__weakref__"} and (
