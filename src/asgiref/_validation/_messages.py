@@ -208,6 +208,12 @@ def check_close(message: Any, scope: Any, report: Report) -> None:
         return
     if not isinstance(reason, str) or len(reason.encode("utf-8", "surrogatepass")) > 123:
         report("WS-SEND-014", "reason must be a str of at most 123 UTF-8 bytes", reason)
+    elif reason and _spec_version(scope) < (2, 3):
+        report(
+            "WS-SEND-018",
+            "close reasons need a server with spec_version 2.3; send the code alone",
+            scope.get("asgi"),
+        )
 
 
 def check_ws_receive(message: Any, report: Report) -> None:

@@ -6,6 +6,7 @@ and reports through it; none of them raises on its own.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ __all__ = [
     "HeaderRules",
     "Report",
     "check_headers",
+    "is_asgi_value",
     "is_close_code",
     "parse_content_length",
 ]
@@ -124,3 +126,31 @@ def is_close_code(code: object) -> bool:
     if not isinstance(code, int) or isinstance(code, bool):
         return False
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+_INT64 = range(-(2**63), 2**63)
+_MAX_DEPTH = 32
+
+
+def is_asgi_value(value: object, depth: int = 0) -> bool:
+    """Tell whether ``value`` is made only of the types the ASGI spec allows in scopes
+    and events: bytes, str, int in the signed 64-bit range, finite float, bool, None,
+    lists (tuples too: the spec only says they *should* be lists) and dicts with str keys.
+
+    Deeper than 32 levels counts as not a value (it is almost surely a cycle).
+    """
+    if value is None or isinstance(value, (str, bytes, bool)):
+        return True
+    if isinstance(value, int):
+        return value in _INT64
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if depth >= _MAX_DEPTH:
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(is_asgi_value(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and is_asgi_value(item, depth + 1) for key, item in value.items()
+        )
+    return False
