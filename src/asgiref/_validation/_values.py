@@ -57,6 +57,48 @@ def check_headers(
     Returns:
         The values of the ``content-length`` headers (any case), in order.
     """
+    content_lengths = _clean_headers(headers, rules.name is not None, rules.value is not None)
+    if content_lengths is not None:
+        return content_lengths
+    return _check_each_header(headers, report, rules)
+
+
+def _clean_headers(
+    headers: list[object] | tuple[object, ...], check_names: bool, check_values: bool
+) -> list[bytes] | None:
+    """The fast path of :func:`check_headers`: the ``content-length`` values when every
+    pair is clean, ``None`` at the first doubt (the slow path then finds and reports it).
+
+    Names are checked only when already known good; values are scanned with ``int in
+    bytes`` (a memchr, several times faster than a regex or ``b"\\r" in``).
+    """
+    content_lengths: list[bytes] = []
+    known = _KNOWN_NAMES
+    try:
+        for name, value in headers:  # type: ignore[misc]
+            if type(name) is not bytes or type(value) is not bytes:
+                return None
+            if check_names:
+                if name not in known:
+                    return None
+                if name == b"content-length":  # known names are lower-case
+                    content_lengths.append(value)
+            else:
+                if name.startswith(b":"):
+                    return None
+                if len(name) == 14 and name.lower() == b"content-length":
+                    content_lengths.append(value)
+            if check_values and (13 in value or 10 in value or 0 in value):
+                return None
+    except (TypeError, ValueError):  # a pair that is not a two-item iterable
+        return None
+    return content_lengths
+
+
+def _check_each_header(
+    headers: list[object] | tuple[object, ...], report: Report, rules: HeaderRules
+) -> list[bytes]:
+    """The slow path of :func:`check_headers`: check and report every pair."""
     content_lengths: list[bytes] = []
     check_names = rules.name is not None
     check_values = rules.value is not None
