@@ -389,6 +389,8 @@ BAD_APPS: list[AppCase] = [
     AppCase("HTTP-SEND-007", [RECV, _start([b"x-a", b"1", b"2"]), BODY]),
     _ws({"type": "websocket.accept", "headers": [(bytearray(b"x-a"), b"1")]}, rule="WS-SEND-009"),
     _ws(ACCEPT, {"type": "websocket.close", "reason": "é" * 62}, rule="WS-SEND-014"),
+    AppCase("HTTP-SEND-009", [RECV, _start((b"content-length", b"2"), (b"X-A", b"1")), BODY]),
+    AppCase("HTTP-SEND-011", [RECV, _start((b"content-type", b"text/plain"), (b"x-a", b"1\n")), BODY]),
 ]  # fmt: skip
 
 # --- servers --------------------------------------------------------------------------------
@@ -508,6 +510,7 @@ BAD_SERVERS: list[ServerCase] = [
     _srv("CONN-SCOPE-008", http_scope(server=[None, 8000])),
     _srv("CONN-SCOPE-008", http_scope(server="/run/app.sock")),
     _srv("WS-SCOPE-003", ws_scope(subprotocols=["chat", None]), [], []),
+    _srv("SCOPE-007", lambda state: http_scope(state=[]), lifespan={"db": "pool"}),
     _srv("CONN-SCOPE-011", lambda state: http_scope(state=state), lifespan={"db": "pool"}),
     _srv("CONN-SCOPE-012", lambda state: http_scope(state={"db": "another pool"}), lifespan={"db": "pool"}),
     _srv("CONN-SCOPE-012", lambda state: http_scope(state={}), lifespan={"db": "pool"}),
@@ -564,6 +567,7 @@ GOOD_SERVERS: list[ServerCase] = [
     _srv("", http_scope(scheme="https", extensions={"tls": TLS | {"client_cert_chain": ("PEM1", "PEM2"), "client_cert_name": None}, "x-server": {"n": -(2**63), "f": 0.5, "l": [b"a", "b", True, None, {"k": []}]}})),
     _srv("", http_scope(headers=[[b"host", b"example.test"]], client=("::1", 50000), server=("::1", None))),
     _srv("", ws_scope(subprotocols=("chat",)), [], []),
+    _srv("", http_scope(headers=[(b"host", b"example.test"), (b"x-odd:name", b"1")])),  # a colon inside is no pseudo-header
     _srv("", lambda state: http_scope(state=dict(state)), lifespan={"db": "pool"}),
     _srv("", lambda state: ws_scope(state=dict(state)), [], [], lifespan={"db": "pool"}),
     _srv("", lambda state: http_scope(state=DROP), lifespan={}),
