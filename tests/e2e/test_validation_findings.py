@@ -47,3 +47,9 @@ def test_finding_starlette_sends_a_close_reason_to_a_spec_2_0_server() -> None:
     output = _run("starlette_close_reason.py")
     assert "WS-SEND-018: close reasons need a server with spec_version 2.3" in output
     assert "'reason': 'asked to'" in output
+
+
+def test_finding_channels_communicators_give_no_asgi_key() -> None:
+    output = _run("channels_asgi_key.py")
+    assert "SCOPE-003: add scope['asgi'] = {'version': '3.0'}" in output
+    assert "status: 200" in output
