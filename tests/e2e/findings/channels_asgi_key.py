@@ -11,13 +11,13 @@ from django.conf import settings
 settings.configure(CHANNEL_LAYERS={})
 django.setup()
 
-from channels.generic.http import AsyncHttpConsumer  # noqa: E402
-from channels.testing import HttpCommunicator  # noqa: E402
+from channels.generic.http import AsyncHttpConsumer  # type: ignore[import-untyped]  # noqa: E402
+from channels.testing import HttpCommunicator  # type: ignore[import-untyped]  # noqa: E402
 
 from asgiref.validation import validate  # noqa: E402
 
 
-class Hello(AsyncHttpConsumer):
+class Hello(AsyncHttpConsumer):  # type: ignore[misc]
     async def handle(self, body: bytes) -> None:
         await self.send_response(200, b"hi", headers=[(b"content-type", b"text/plain")])
 
