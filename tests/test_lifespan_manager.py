@@ -105,6 +105,32 @@ async def test_the_lifespan_traffic_passes_the_validator() -> None:
 
 
 @pytest.mark.asyncio
+async def test_the_docs_fixture_serves_state_copies_the_validator_accepts() -> None:
+    """docs/validation.rst's pytest fixture: ``LifespanManager(validate(app))`` and requests
+    through ``manager.app`` pass the lifespan-state rules; the bare validated app, which
+    gives requests no state, is caught (CONN-SCOPE-012) with a hint at ``manager.app``."""
+    errors: list[Any] = []
+    validated = validate(LifespanApp(), on_violation=errors.append)
+    async with LifespanManager(validated) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get("/")).content == b"hello"
+        assert errors == []
+        bare = httpx.ASGITransport(app=validated)
+        async with httpx.AsyncClient(transport=bare, base_url="http://test") as client:
+            with pytest.raises(KeyError):  # the app itself misses its state
+                await client.get("/")
+    assert [error.rule for error in errors] == ["CONN-SCOPE-012"]
+    assert "manager.app" in errors[0].message
+    # After the lifespan ended, a request without state is no longer anyone's business.
+    errors.clear()
+    async with httpx.AsyncClient(transport=bare, base_url="http://test") as client:
+        with pytest.raises(KeyError):
+            await client.get("/")
+    assert errors == []
+
+
+@pytest.mark.asyncio
 async def test_startup_failed_raises_with_the_apps_message() -> None:
     with pytest.raises(LifespanStartupFailed, match="startup failed") as info:
         async with LifespanManager(LifespanApp(startup="failed")):

@@ -28,6 +28,7 @@ from validation_corpus import (
     http_scope,
     run_case,
     script_app,
+    sent_steps,
 )
 
 
@@ -86,15 +87,15 @@ async def test_broken_app_reported_to_a_callable_runs_to_its_end(case: AppCase) 
     app = validate(script_app(case.script), on_violation=collector)
     sent = await run_case(app, case.scope, case.inputs)
     assert collector.rules[0] == case.rule
-    assert len(sent) == len([step for step in case.script if step != RECV])
+    assert len(sent) == len(sent_steps(case.script))
 
 
 @pytest.mark.parametrize("case", BAD_SERVERS, ids=lambda case: case.rule)
 @pytest.mark.asyncio
 async def test_broken_server_raises_its_rule(case: ServerCase) -> None:
-    app = validate(script_app(case.script))
+    app = validate(script_app(case.script, serve_lifespan=case.lifespan is not None))
     with pytest.raises(ASGIValidationError) as info:
-        await run_case(app, case.scope, case.inputs)
+        await run_case(app, case.scope, case.inputs, case.lifespan)
     assert info.value.rule == case.rule, str(info.value)
 
 
@@ -103,7 +104,13 @@ async def test_broken_server_raises_its_rule(case: ServerCase) -> None:
 async def test_broken_server_reported_to_a_callable(case: ServerCase) -> None:
     collector = Collector()
     await run_case(
-        validate(script_app(case.script), on_violation=collector), case.scope, case.inputs
+        validate(
+            script_app(case.script, serve_lifespan=case.lifespan is not None),
+            on_violation=collector,
+        ),
+        case.scope,
+        case.inputs,
+        case.lifespan,
     )
     assert collector.rules[0] == case.rule
 
@@ -115,7 +122,7 @@ async def test_well_formed_app_passes_verbatim(case: AppCase) -> None:
     app = validate(script_app(case.script), on_violation=collector)
     sent = await run_case(app, case.scope, case.inputs)
     assert collector.rules == []
-    expected = [step for step in case.script if step != RECV]
+    expected = sent_steps(case.script)
     assert len(sent) == len(expected)
     assert all(got is want for got, want in zip(sent, expected, strict=True))
 
@@ -125,7 +132,13 @@ async def test_well_formed_app_passes_verbatim(case: AppCase) -> None:
 async def test_well_formed_server_passes(case: ServerCase) -> None:
     collector = Collector()
     await run_case(
-        validate(script_app(case.script), on_violation=collector), case.scope, case.inputs
+        validate(
+            script_app(case.script, serve_lifespan=case.lifespan is not None),
+            on_violation=collector,
+        ),
+        case.scope,
+        case.inputs,
+        case.lifespan,
     )
     assert collector.rules == []
 
@@ -250,6 +263,25 @@ def test_docs_rule_table_lists_every_rule_in_order() -> None:
     page = (Path(__file__).resolve().parent.parent / "docs" / "validation.rst").read_text()
     listed = re.findall(r"^   \* - ``([A-Z-]+\d{3})``$", page, flags=re.MULTILINE)
     assert listed == list(RULES)
+
+
+def test_docs_rule_table_rows_agree_with_rules() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "validation.rst").read_text()
+    rows = re.findall(
+        r"^   \* - ``([A-Z-]+\d{3})``\n     - (\w+)\n     - (.+)\n     - (.+)$",
+        page,
+        flags=re.MULTILINE,
+    )
+
+    def unescape(text: str) -> str:
+        return re.sub(r"\\([*`|])", r"\1", text)
+
+    documented = [
+        (rule, side, unescape(summary), unescape(spec)) for rule, side, summary, spec in rows
+    ]
+    assert documented == [
+        (rule.id, rule.side.value, rule.summary, rule.spec) for rule in RULES.values()
+    ]
 
 
 @pytest.mark.asyncio

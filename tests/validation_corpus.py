@@ -10,6 +10,7 @@ Every case names the rule it must be caught by; every rule of ``RULES`` has a ca
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 from collections.abc import Callable, Coroutine
@@ -27,6 +28,7 @@ __all__ = [
     "lifespan_scope",
     "run_case",
     "script_app",
+    "sent_steps",
     "http_scope",
     "ws_scope",
 ]
@@ -117,17 +119,34 @@ def lifespan_scope(**overrides: Any) -> dict[str, Any]:
     return _apply({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, overrides)
 
 
-def script_app(script: Script) -> App:
-    """An ASGI app that sends the events of ``script`` (and receives at each ``RECV``)."""
+def script_app(script: Script, *, serve_lifespan: bool = False) -> App:
+    """An ASGI app that sends the events of ``script`` (and receives at each ``RECV``).
+
+    A callable step is called with the scope (to change it, as a broken app would).
+    With ``serve_lifespan``, a lifespan scope gets the plain startup/shutdown answers
+    instead of the script.
+    """
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
+        if serve_lifespan and scope["type"] == "lifespan":
+            for answer in ("lifespan.startup.complete", "lifespan.shutdown.complete"):
+                await receive()
+                await send({"type": answer})
+            return
         for step in script:
             if step == RECV:
                 await receive()
+            elif callable(step):
+                step(scope)
             else:
                 await send(step)
 
     return app
+
+
+def sent_steps(script: Script) -> list[Any]:
+    """The events of ``script`` the app passes to ``send()``."""
+    return [step for step in script if step != RECV and not callable(step)]
 
 
 def _terminal(scope: Any) -> dict[str, Any]:
@@ -139,12 +158,43 @@ def _terminal(scope: Any) -> dict[str, Any]:
     return {"type": "http.disconnect"}
 
 
-async def run_case(app: Any, scope: Any, inputs: list[Any]) -> list[Any]:
+async def run_case(
+    app: Any, scope: Any, inputs: list[Any], lifespan: dict[str, Any] | None = None
+) -> list[Any]:
     """Run ``app`` with ``scope``; ``receive()`` returns ``inputs``, then a disconnect.
+
+    With ``lifespan``, a lifespan with an empty state runs through ``app`` around the
+    connection; its state is filled with ``lifespan`` after startup, and ``scope`` is a
+    function of that state dict (a server passes the connection a copy of it).
 
     Returns:
         The events the app passed to ``send()`` (after the validator).
     """
+    if lifespan is None:
+        if type(scope) is dict:  # a case runs several times; apps may change the scope
+            scope = dict(scope)
+            if type(scope.get("state")) is dict:
+                scope["state"] = dict(scope["state"])
+        return await _run_connection(app, scope, inputs)
+    state: dict[str, Any] = {}
+    asked: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    started = asyncio.Event()
+
+    async def life_send(message: Any) -> None:
+        started.set()
+
+    asked.put_nowait({"type": "lifespan.startup"})
+    task = asyncio.create_task(app(lifespan_scope(state=state), asked.get, life_send))
+    await started.wait()
+    state.update(lifespan)
+    try:
+        return await _run_connection(app, scope(state), inputs)
+    finally:
+        asked.put_nowait({"type": "lifespan.shutdown"})
+        await task
+
+
+async def _run_connection(app: Any, scope: Any, inputs: list[Any]) -> list[Any]:
     queue = list(inputs)
     sent: list[Any] = []
 
@@ -176,6 +226,9 @@ class ServerCase:
     scope: Any
     inputs: list[Any]
     script: Script
+    lifespan: dict[str, Any] | None = None
+    """When set, a lifespan runs around the connection and stores these values in its
+    state; ``scope`` is then a function of the lifespan's state dict."""
 
 
 # --- building blocks ----------------------------------------------------------------------
@@ -216,6 +269,22 @@ def _life(*script: Any, rule: str, inputs: list[Any] | None = None) -> AppCase:
 
 
 NO_EXT = http_scope(extensions=DROP)
+
+
+def _replace_state(scope: dict[str, Any]) -> None:
+    """A lifespan app binding a new dict instead of filling the server's."""
+    scope["state"] = {"db": "pool"}
+
+
+def _add_state(scope: dict[str, Any]) -> None:
+    """A lifespan app inventing a state the server does not support."""
+    scope["state"] = {"db": "pool"}
+
+
+def _fill_state(scope: dict[str, Any]) -> None:
+    """A lifespan app storing its state the right way."""
+    scope["state"]["db"] = "pool"
+
 
 BAD_APPS: list[AppCase] = [
     AppCase("EVENT-SEND-001", [RECV, "http.response.start"]),
@@ -311,6 +380,17 @@ BAD_APPS: list[AppCase] = [
     _life(RECV, STARTUP_OK, SHUTDOWN_OK, rule="LIFE-SEND-004"),
     _life(RECV, STARTUP_OK, RECV, SHUTDOWN_OK, SHUTDOWN_OK, rule="LIFE-SEND-005"),
     _life(RECV, {"type": "lifespan.startup.failed", "message": b"db down"}, rule="LIFE-SEND-006"),
+    _ws(ACCEPT, {"type": "websocket.close", "code": 1000, "reason": "bye"}, scope=ws_scope(asgi={"version": "3.0", "spec_version": "2.2"}), rule="WS-SEND-018"),
+    _ws(ACCEPT, {"type": "websocket.close", "reason": "bye"}, scope=ws_scope(asgi={"version": "3.0"}), rule="WS-SEND-018"),
+    _life(RECV, _replace_state, STARTUP_OK, rule="LIFE-SEND-007"),
+    AppCase("LIFE-SEND-007", [RECV, _add_state, STARTUP_OK], lifespan_scope(state=DROP), list(LIFE_IN)),
+    AppCase("HTTP-SEND-007", [RECV, _start((bytearray(b"x-a"), b"1")), BODY]),
+    AppCase("HTTP-SEND-007", [RECV, _start((b"x-a", memoryview(b"1"))), BODY]),
+    AppCase("HTTP-SEND-007", [RECV, _start([b"x-a", b"1", b"2"]), BODY]),
+    _ws({"type": "websocket.accept", "headers": [(bytearray(b"x-a"), b"1")]}, rule="WS-SEND-009"),
+    _ws(ACCEPT, {"type": "websocket.close", "reason": "é" * 62}, rule="WS-SEND-014"),
+    AppCase("HTTP-SEND-009", [RECV, _start((b"content-length", b"2"), (b"X-A", b"1")), BODY]),
+    AppCase("HTTP-SEND-011", [RECV, _start((b"content-type", b"text/plain"), (b"x-a", b"1\n")), BODY]),
 ]  # fmt: skip
 
 # --- servers --------------------------------------------------------------------------------
@@ -323,10 +403,18 @@ POST = http_scope(method="POST", headers=[(b"content-length", b"4")])
 
 
 def _srv(
-    rule: str, scope: Any, inputs: list[Any] | None = None, script: Script | None = None
+    rule: str,
+    scope: Any,
+    inputs: list[Any] | None = None,
+    script: Script | None = None,
+    lifespan: dict[str, Any] | None = None,
 ) -> ServerCase:
     return ServerCase(
-        rule, scope, [REQ] if inputs is None else inputs, HTTP_APP if script is None else script
+        rule,
+        scope,
+        [REQ] if inputs is None else inputs,
+        HTTP_APP if script is None else script,
+        lifespan,
     )
 
 
@@ -339,6 +427,9 @@ def _lsrv(rule: str, inputs: list[Any], script: Script = LIFE_APP, scope: Any = 
 
 
 TLS = {"server_cert": None, "tls_version": 0x0304, "cipher_suite": 0x1301}
+DEEP: list[Any] = []
+for _ in range(40):
+    DEEP = [DEEP]
 
 BAD_SERVERS: list[ServerCase] = [
     _srv("SCOPE-001", [("type", "http")]),
@@ -404,6 +495,27 @@ BAD_SERVERS: list[ServerCase] = [
     _lsrv("LIFE-RECV-002", [{"type": "lifespan.startup"}, {"type": "lifespan.startup"}], [RECV, STARTUP_OK, RECV]),
     _lsrv("LIFE-RECV-003", LIFE_IN, [RECV, {"type": "lifespan.startup.failed", "message": "no"}, RECV]),
     _lsrv("LIFE-RECV-004", [*LIFE_IN, {"type": "lifespan.shutdown"}], [*LIFE_APP, RECV]),
+    _srv("SCOPE-010", http_scope(extensions={"x-server": {"socket": object()}})),
+    _srv("SCOPE-010", http_scope(extensions={"x-server": {"peer": bytearray(b"1")}})),
+    _srv("SCOPE-010", http_scope(extensions={"x-server": {"ids": {1, 2}}})),
+    _srv("SCOPE-010", http_scope(extensions={"x-server": {"limit": float("inf")}})),
+    _srv("SCOPE-010", http_scope(extensions={"x-server": {"id": 2**64}})),
+    _srv("SCOPE-010", http_scope(extensions={"x-server": {"nested": {1: "int key"}}})),
+    _srv("SCOPE-010", http_scope(extensions={"x-server": {"deep": DEEP}})),
+    _srv("CONN-SCOPE-005", http_scope(headers=[(bytearray(b"host"), b"example.test")])),
+    _srv("CONN-SCOPE-005", http_scope(headers=[(b"host", b"a", b"b")])),
+    _srv("CONN-SCOPE-007", http_scope(client=["127.0.0.1", None])),
+    _srv("CONN-SCOPE-007", http_scope(client=[b"127.0.0.1", 50000])),
+    _srv("CONN-SCOPE-007", http_scope(client=["127.0.0.1", 50000, 0])),
+    _srv("CONN-SCOPE-008", http_scope(server=[None, 8000])),
+    _srv("CONN-SCOPE-008", http_scope(server="/run/app.sock")),
+    _srv("WS-SCOPE-003", ws_scope(subprotocols=["chat", None]), [], []),
+    _srv("SCOPE-007", lambda state: http_scope(state=[]), lifespan={"db": "pool"}),
+    _srv("CONN-SCOPE-011", lambda state: http_scope(state=state), lifespan={"db": "pool"}),
+    _srv("CONN-SCOPE-012", lambda state: http_scope(state={"db": "another pool"}), lifespan={"db": "pool"}),
+    _srv("CONN-SCOPE-012", lambda state: http_scope(state={}), lifespan={"db": "pool"}),
+    _srv("CONN-SCOPE-012", lambda state: http_scope(state=DROP), lifespan={"db": "pool"}),
+    _srv("CONN-SCOPE-012", lambda state: ws_scope(state={**state, "extra": 1}), [], [], lifespan={"db": "pool"}),
 ]  # fmt: skip
 
 # --- well-formed traffic --------------------------------------------------------------------
@@ -431,6 +543,12 @@ GOOD_APPS: list[AppCase] = [
     _life(RECV, STARTUP_OK, RECV, SHUTDOWN_OK, rule=""),
     _life(RECV, {"type": "lifespan.startup.failed", "message": "db down"}, rule="", inputs=LIFE_IN[:1]),
     _life(RECV, STARTUP_OK, RECV, {"type": "lifespan.shutdown.failed", "message": ""}, rule=""),
+    _life(RECV, _fill_state, STARTUP_OK, RECV, SHUTDOWN_OK, rule=""),
+    AppCase("", [RECV, STARTUP_OK, RECV, SHUTDOWN_OK], lifespan_scope(state=DROP), list(LIFE_IN)),
+    _ws(ACCEPT, {"type": "websocket.close", "code": 1000, "reason": "bye"}, scope=ws_scope(asgi={"version": "3.0", "spec_version": "2.3"}), rule=""),
+    _ws(ACCEPT, {"type": "websocket.close", "code": 1000, "reason": ""}, scope=ws_scope(asgi={"version": "3.0"}), rule=""),
+    _ws(ACCEPT, {"type": "websocket.close", "code": 1000, "reason": "é" * 61}, rule=""),
+    AppCase("", [RECV, _start([b"x-a", b"1"], (b"x-b", b"2")), BODY]),
 ]  # fmt: skip
 
 GOOD_SERVERS: list[ServerCase] = [
@@ -446,4 +564,11 @@ GOOD_SERVERS: list[ServerCase] = [
     _lsrv("", LIFE_IN),
     _lsrv("", LIFE_IN, scope={"type": "lifespan", "asgi": {"version": "2.0", "spec_version": "2.0"}}),
     ServerCase("", {"type": "mychat", "asgi": {"version": "3.0"}, "room": 1}, [], [RECV]),
+    _srv("", http_scope(scheme="https", extensions={"tls": TLS | {"client_cert_chain": ("PEM1", "PEM2"), "client_cert_name": None}, "x-server": {"n": -(2**63), "f": 0.5, "l": [b"a", "b", True, None, {"k": []}]}})),
+    _srv("", http_scope(headers=[[b"host", b"example.test"]], client=("::1", 50000), server=("::1", None))),
+    _srv("", ws_scope(subprotocols=("chat",)), [], []),
+    _srv("", http_scope(headers=[(b"host", b"example.test"), (b"x-odd:name", b"1")])),  # a colon inside is no pseudo-header
+    _srv("", lambda state: http_scope(state=dict(state)), lifespan={"db": "pool"}),
+    _srv("", lambda state: ws_scope(state=dict(state)), [], [], lifespan={"db": "pool"}),
+    _srv("", lambda state: http_scope(state=DROP), lifespan={}),
 ]  # fmt: skip

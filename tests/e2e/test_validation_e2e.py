@@ -45,6 +45,10 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("uvicorn", "django"): {"HTTP-SEND-009"},
     ("hypercorn", "django"): {"HTTP-SEND-009"},
     ("daphne", "django"): {"HTTP-SEND-009"},
+    # finding-close-reason-spec-version: daphne reports spec 2.0, the apps close with a
+    # reason (a 2.3 feature).
+    ("daphne", "probe"): {"WS-SEND-018"},
+    ("daphne", "starlette"): {"WS-SEND-018"},
 }
 
 #: The ``websocket.disconnect`` code each server delivers when the client closes cleanly

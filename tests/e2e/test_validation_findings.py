@@ -41,3 +41,15 @@ def test_finding_django_sends_mixed_case_header_names() -> None:
 def test_finding_hypercorn_reports_1006_for_a_clean_close() -> None:
     output = _run("hypercorn_close_code.py", str(free_port()))
     assert "client closed with 1000; the app got 1006" in output
+
+
+def test_finding_starlette_sends_a_close_reason_to_a_spec_2_0_server() -> None:
+    output = _run("starlette_close_reason.py")
+    assert "WS-SEND-018: close reasons need a server with spec_version 2.3" in output
+    assert "'reason': 'asked to'" in output
+
+
+def test_finding_channels_communicators_give_no_asgi_key() -> None:
+    output = _run("channels_asgi_key.py")
+    assert "SCOPE-003: add scope['asgi'] = {'version': '3.0'}" in output
+    assert "status: 200" in output

@@ -123,7 +123,12 @@ class HttpConnection:
         """``http.request``: one chunk of the request body."""
         if self._request is _BODY_DONE:
             self._report("HTTP-RECV-004", "no http.request after more_body=False", message)
-        length, more_body = _messages.check_request(message, self._report)
+        body = message.get("body", b"")
+        more_body = message.get("more_body", False)
+        if type(body) is bytes and type(more_body) is bool:  # the common case, no calls
+            length = len(body)
+        else:
+            length, more_body = _messages.check_request(message, self._report)
         self._received += length
         expected = self._request_expected
         if expected is not None and self._received > expected:
@@ -185,12 +190,18 @@ class HttpConnection:
 
     def _on_body(self, message: Any) -> None:
         """``http.response.body``."""
-        inside = self._check_body_window(message)
-        length, more_body = _messages.check_body(message, self._report)
+        inside = self._response is _STARTED or self._check_body_window(message)
+        body = message.get("body", b"")
+        more_body = message.get("more_body", False)
+        if type(body) is bytes and type(more_body) is bool:  # the common case, no calls
+            length = len(body)
+        else:
+            length, more_body = _messages.check_body(message, self._report)
         if not inside:
             return
         self._body_seen = True
-        self._count(length)
+        if length:
+            self._count(length)
         if not more_body:
             self._end_body()
 

@@ -26,6 +26,8 @@ _WAITING = Phase.WAITING
 _ASKED = Phase.ASKED
 _COMPLETE = Phase.COMPLETE
 _FAILED = Phase.FAILED
+_NO_STATE = object()
+"""Stands for a lifespan scope without ``state`` (a server that does not support it)."""
 
 
 class LifespanConnection:
@@ -42,11 +44,13 @@ class LifespanConnection:
     Runs in: the event loop of the lifespan.
     """
 
-    __slots__ = ("_report", "_shutdown", "_startup", "closed")
+    __slots__ = ("_report", "_scope", "_shutdown", "_startup", "_state", "closed")
 
     def __init__(self, scope: Any, content_lengths: list[bytes], report: Report) -> None:
-        del scope, content_lengths
+        del content_lengths
         self._report = report
+        self._scope = scope
+        self._state = scope.get("state", _NO_STATE)
         self._startup = _WAITING
         self._shutdown = _WAITING
         self.closed = False
@@ -75,6 +79,14 @@ class LifespanConnection:
         """Check one event passed to ``send()``; return it."""
         kind = message["type"]
         if kind in ("lifespan.startup.complete", "lifespan.startup.failed"):
+            if self._scope.get("state", _NO_STATE) is not self._state:
+                self._report(
+                    "LIFE-SEND-007",
+                    "store lifespan state in the server's scope['state'] dict "
+                    "(scope['state'][key] = value); a replaced or added dict is never seen "
+                    "by the server",
+                    self._scope.get("state"),
+                )
             self._startup = self._answer(self._startup, message, "LIFE-SEND-002", "LIFE-SEND-003")
         elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
             self._shutdown = self._answer(self._shutdown, message, "LIFE-SEND-004", "LIFE-SEND-005")

@@ -14,6 +14,7 @@ from asgiref._validation._values import (
     HeaderRules,
     Report,
     check_headers,
+    clean_headers,
     is_close_code,
 )
 
@@ -73,13 +74,20 @@ def check_response_headers(
 def check_start(message: Any, report: Report) -> Start:
     """``http.response.start`` (and the WebSocket denial response's start)."""
     status = message.get("status")
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+    if (
+        type(status) is not int and (not isinstance(status, int) or isinstance(status, bool))
+    ) or not 100 <= status <= 599:
         report("HTTP-SEND-006", "status must be an int from 100 to 599", status)
         status = 200
     trailers = message.get("trailers", False)
     if not isinstance(trailers, bool):
         report("HTTP-SEND-012", "trailers must be True or False", trailers)
         trailers = bool(trailers)
+    headers = message.get("headers", ())
+    if type(headers) is list or type(headers) is tuple:
+        content_lengths = clean_headers(headers, True, True)
+        if content_lengths is not None:
+            return message, status, content_lengths, trailers
     message, content_lengths = check_response_headers(message, report, _RESPONSE_HEADERS)
     return message, status, content_lengths, trailers
 
@@ -208,6 +216,12 @@ def check_close(message: Any, scope: Any, report: Report) -> None:
         return
     if not isinstance(reason, str) or len(reason.encode("utf-8", "surrogatepass")) > 123:
         report("WS-SEND-014", "reason must be a str of at most 123 UTF-8 bytes", reason)
+    elif reason and _spec_version(scope) < (2, 3):
+        report(
+            "WS-SEND-018",
+            "close reasons need a server with spec_version 2.3; send the code alone",
+            scope.get("asgi"),
+        )
 
 
 def check_ws_receive(message: Any, report: Report) -> None:

@@ -80,6 +80,9 @@ _TABLE: tuple[tuple[str, Side, str, str], ...] = (
     ("SCOPE-009", _S, "the 'tls' extension lacks a mandatory key or has a wrong type",
      f"{_TLS}: server_cert (str or None), tls_version and cipher_suite (int or None) "
      "are mandatory."),
+    ("SCOPE-010", _S, "scope['extensions'] holds a value that is not an ASGI value",
+     f"{_ASGI}: values are bytes, str, 64-bit int, finite float, list, dict with str keys, "
+     "bool or None (no bytearray, set, object...)."),
     # --- http and websocket scopes -----------------------------------------------------
     ("CONN-SCOPE-001", _S, "scope['path'] is missing or not a str",
      f"{_WWW}: path is a Unicode string, percent-escapes and UTF-8 decoded."),
@@ -101,6 +104,10 @@ _TABLE: tuple[tuple[str, Side, str, str], ...] = (
      f"{_WWW}: scheme is optional but must not be empty."),
     ("CONN-SCOPE-010", _S, "scope['path'] does not start with scope['root_path']",
      f"{_WWW}: root_path is the mount point; path is the full path below it."),
+    ("CONN-SCOPE-011", _S, "scope['state'] is the lifespan's state dict itself, not a copy",
+     f"{_LIFE}: every connection scope gets a shallow copy of the lifespan state."),
+    ("CONN-SCOPE-012", _S, "scope['state'] is missing or differs from the lifespan's state",
+     f"{_LIFE}: every connection scope gets a shallow copy of the lifespan state."),
     ("HTTP-SCOPE-001", _S, "scope['http_version'] is missing or not '1.0', '1.1', '2' or '3'",
      f"{_WWW}: http_version is one of '1.0', '1.1' or '2' ('3' for HTTP/3 servers)."),
     ("HTTP-SCOPE-002", _S, "scope['method'] is missing, not a str, or not an upper-case token",
@@ -219,6 +226,8 @@ _TABLE: tuple[tuple[str, Side, str, str], ...] = (
      f"{_EXT}: the denial response replaces accept: a start, then body events."),
     ("WS-SEND-017", _A, "denial response event malformed",
      f"{_EXT}: the denial events have the keys of http.response.start and .body."),
+    ("WS-SEND-018", _A, "close reason sent to a server below spec_version 2.3",
+     f"{_WWW}: reason on websocket.close was added in spec version 2.3."),
     # --- websocket: what the server delivers -------------------------------------------------
     ("WS-RECV-001", _S, "unknown event type in a websocket connection",
      f"{_WWW}: a websocket app receives connect, receive and disconnect."),
@@ -247,6 +256,9 @@ _TABLE: tuple[tuple[str, Side, str, str], ...] = (
      f"{_LIFE}: the app answers lifespan.shutdown once."),
     ("LIFE-SEND-006", _A, "failed event message is not a str",
      f"{_LIFE}: message is an optional Unicode string."),
+    ("LIFE-SEND-007", _A, "the app replaced (or added) scope['state'] instead of filling it in",
+     f"{_LIFE}: the app stores its state in the server's dict, which the server copies into "
+     "every connection scope."),
     # --- lifespan: what the server delivers -----------------------------------------------------
     ("LIFE-RECV-001", _S, "unknown event type in the lifespan",
      f"{_LIFE}: the server sends lifespan.startup and lifespan.shutdown."),

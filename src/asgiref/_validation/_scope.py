@@ -7,9 +7,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from asgiref._validation._values import HeaderRules, Report, check_headers
+from asgiref._validation._values import (
+    HeaderRules,
+    Report,
+    check_headers,
+    clean_headers,
+    is_asgi_value,
+)
 
-__all__ = ["check_scope"]
+__all__ = ["check_scope", "check_state_copy"]
 
 _METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Z]+").fullmatch
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
@@ -17,6 +23,7 @@ _HTTP_VERSIONS = frozenset({"1.0", "1.1", "2", "3"})
 _WS_VERSIONS = frozenset({"1.1", "2"})
 _SCOPE_HEADERS = HeaderRules(shape="CONN-SCOPE-005", pseudo="CONN-SCOPE-006")
 _TLS_SCHEMES = frozenset({"https", "wss"})
+_PAIRS = frozenset({tuple, list})
 
 
 def check_scope(scope: Any, report: Report) -> tuple[Any, list[bytes]]:
@@ -65,8 +72,16 @@ def _check_common(scope: dict[str, Any], report: Report) -> None:
             isinstance(key, str) and isinstance(value, dict) for key, value in extensions.items()
         ):
             report("SCOPE-006", "scope['extensions'] must map names to dicts", extensions)
-        elif "tls" in extensions:
-            _check_tls(scope, extensions["tls"], report)
+        else:
+            if extensions and not is_asgi_value(extensions):
+                report(
+                    "SCOPE-010",
+                    "extension data may hold only bytes, str, int, float, bool, None, "
+                    "lists and dicts with str keys",
+                    extensions,
+                )
+            if "tls" in extensions:
+                _check_tls(scope, extensions["tls"], report)
     if "state" in scope and not isinstance(scope["state"], dict):
         report("SCOPE-007", "scope['state'] must be a dict", scope["state"])
 
@@ -141,15 +156,39 @@ def _check_connection(scope: dict[str, Any], report: Report) -> tuple[Any, list[
         report("CONN-SCOPE-004", "root_path must be a str", root_path)
     elif isinstance(path, str) and root_path and not path.startswith(root_path):
         report("CONN-SCOPE-010", "path must include root_path at its start", scope)
+    # The common shapes (exact tuple/list of str and int) skip the call to _is_address.
     client = scope.get("client")
-    if client is not None and not _is_address(client, False):
+    if (
+        client is not None
+        and not (
+            type(client) in _PAIRS
+            and len(client) == 2
+            and type(client[0]) is str
+            and type(client[1]) is int
+        )
+        and not _is_address(client, False)
+    ):
         report("CONN-SCOPE-007", "scope['client'] must be [host, port] or None", client)
     server = scope.get("server")
-    if server is not None and not _is_address(server, True):
+    if (
+        server is not None
+        and not (
+            type(server) in _PAIRS
+            and len(server) == 2
+            and type(server[0]) is str
+            and type(server[1]) is int
+        )
+        and not _is_address(server, True)
+    ):
         report("CONN-SCOPE-008", "scope['server'] must be [host, port|None] or None", server)
     scheme = scope.get("scheme", "http")
     if not isinstance(scheme, str) or not scheme:
         report("CONN-SCOPE-009", "scheme must be a non-empty str", scheme)
+    headers = scope.get("headers")
+    if type(headers) is list or type(headers) is tuple:
+        content_lengths = clean_headers(headers, False, False)
+        if content_lengths is not None:
+            return scope, content_lengths
     return _check_scope_headers(scope, report)
 
 
@@ -174,3 +213,42 @@ def _check_scope_headers(scope: dict[str, Any], report: Report) -> tuple[Any, li
         scope = {**scope, "headers": list(headers)}
         headers = scope["headers"]
     return scope, check_headers(headers, report, _SCOPE_HEADERS)
+
+
+def check_state_copy(
+    scope: dict[str, Any], lifespan_states: list[dict[str, Any]], report: Report
+) -> None:
+    """Check that a connection scope's ``state`` is a shallow copy of a lifespan's state.
+
+    Args:
+        scope: An http or websocket scope (already checked).
+        lifespan_states: The ``state`` dicts of the lifespans running through the same
+            validated application (non-empty).
+        report: Where violations go.
+    """
+    state = scope.get("state")
+    if state is None:
+        if any(lifespan_states):
+            report(
+                "CONN-SCOPE-012",
+                "the lifespan stored state; pass a shallow copy of it as scope['state'] "
+                "(with LifespanManager, serve manager.app)",
+                scope,
+            )
+        return
+    if not isinstance(state, dict):
+        return  # SCOPE-007, already reported
+    for lifespan_state in lifespan_states:
+        if state is lifespan_state:
+            report(
+                "CONN-SCOPE-011",
+                "pass a shallow copy of the lifespan state (dict(state)), not the dict itself",
+                state,
+            )
+            return
+    for lifespan_state in lifespan_states:
+        if state.keys() == lifespan_state.keys() and all(
+            state[key] is value for key, value in lifespan_state.items()
+        ):
+            return
+    report("CONN-SCOPE-012", "scope['state'] must be a shallow copy of the lifespan state", state)

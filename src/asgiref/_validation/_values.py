@@ -6,14 +6,18 @@ and reports through it; none of them raises on its own.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "HeaderRules",
     "Report",
     "check_headers",
+    "clean_headers",
+    "is_asgi_value",
     "is_close_code",
     "parse_content_length",
 ]
@@ -55,6 +59,51 @@ def check_headers(
     Returns:
         The values of the ``content-length`` headers (any case), in order.
     """
+    content_lengths = clean_headers(headers, rules.name is not None, rules.value is not None)
+    if content_lengths is not None:
+        return content_lengths
+    return _check_each_header(headers, report, rules)
+
+
+def clean_headers(
+    headers: list[Any] | tuple[Any, ...], check_names: bool, check_values: bool
+) -> list[bytes] | None:
+    """The fast path of :func:`check_headers`: the ``content-length`` values when every
+    pair is clean, ``None`` at the first doubt (the slow path then finds and reports it).
+
+    Names are checked only when already known good; values are scanned with ``int in
+    bytes`` (a memchr, several times faster than a regex or ``b"\\r" in``).
+    """
+    content_lengths: list[bytes] = []
+    known = _KNOWN_NAMES
+    try:
+        # Unpacking takes any two-item iterable as a pair, as the spec words it; the slow
+        # path is stricter (lists and tuples), which only matters for odd pairs such as a
+        # set of two byte strings.
+        for name, value in headers:
+            if type(name) is not bytes or type(value) is not bytes:
+                return None
+            if check_names:
+                if name not in known:
+                    return None
+                if name == b"content-length":  # known names are lower-case
+                    content_lengths.append(value)
+            else:
+                if 58 in name:  # b":" anywhere: the slow path tells a pseudo-header apart
+                    return None
+                if len(name) == 14 and name.lower() == b"content-length":
+                    content_lengths.append(value)
+            if check_values and (13 in value or 10 in value or 0 in value):
+                return None
+    except (TypeError, ValueError):  # a pair that is not a two-item iterable
+        return None
+    return content_lengths
+
+
+def _check_each_header(
+    headers: list[object] | tuple[object, ...], report: Report, rules: HeaderRules
+) -> list[bytes]:
+    """The slow path of :func:`check_headers`: check and report every pair."""
     content_lengths: list[bytes] = []
     check_names = rules.name is not None
     check_values = rules.value is not None
@@ -124,3 +173,31 @@ def is_close_code(code: object) -> bool:
     if not isinstance(code, int) or isinstance(code, bool):
         return False
     return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+_INT64 = range(-(2**63), 2**63)
+_MAX_DEPTH = 32
+
+
+def is_asgi_value(value: object, depth: int = 0) -> bool:
+    """Tell whether ``value`` is made only of the types the ASGI spec allows in scopes
+    and events: bytes, str, int in the signed 64-bit range, finite float, bool, None,
+    lists (tuples too: the spec only says they *should* be lists) and dicts with str keys.
+
+    Deeper than 32 levels counts as not a value (it is almost surely a cycle).
+    """
+    if value is None or isinstance(value, (str, bytes, bool)):
+        return True
+    if isinstance(value, int):
+        return value in _INT64
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if depth >= _MAX_DEPTH:
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(is_asgi_value(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and is_asgi_value(item, depth + 1) for key, item in value.items()
+        )
+    return False

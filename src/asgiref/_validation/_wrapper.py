@@ -8,7 +8,7 @@ from asgiref._compatibility import guarantee_single_callable
 from asgiref._validation._errors import OnViolation, Reporter
 from asgiref._validation._http import HttpConnection
 from asgiref._validation._lifespan import LifespanConnection
-from asgiref._validation._scope import check_scope
+from asgiref._validation._scope import check_scope, check_state_copy
 from asgiref._validation._values import Report
 from asgiref._validation._websocket import WebSocketConnection
 
@@ -73,12 +73,15 @@ class ValidatedApplication:
     Built by :func:`validate`.
     """
 
-    __slots__ = ("__wrapped__", "_application", "_report")
+    __slots__ = ("__wrapped__", "_application", "_lifespan_states", "_report")
 
     def __init__(self, app: Any, report: Report) -> None:
         self.__wrapped__ = app
         self._application = guarantee_single_callable(app)
         self._report = report
+        # The state dicts of the lifespans running through this wrapper: each connection
+        # scope's state must be a copy of one of them (rules CONN-SCOPE-011/012).
+        self._lifespan_states: list[dict[str, Any]] = []
 
     def __repr__(self) -> str:
         return f"validate({self.__wrapped__!r})"
@@ -92,6 +95,15 @@ class ValidatedApplication:
             await self._application(scope, receive, send)
             return
         connection: _Connection = protocol(scope, content_lengths, report)
+        lifespan_states = self._lifespan_states
+        registered: dict[str, Any] | None = None
+        if kind == "lifespan":
+            state = scope.get("state")
+            if isinstance(state, dict):
+                lifespan_states.append(state)
+                registered = state
+        elif lifespan_states:
+            check_state_copy(scope, lifespan_states, report)
 
         async def checked_receive() -> Any:
             message = await receive()
@@ -116,5 +128,12 @@ class ValidatedApplication:
                 connection.closed = True  # spec 2.4: the client is gone
                 raise
 
-        await self._application(scope, checked_receive, checked_send)
+        try:
+            await self._application(scope, checked_receive, checked_send)
+        finally:
+            if registered is not None:
+                # By identity: another lifespan's state may be an equal dict.
+                del lifespan_states[
+                    next(i for i, state in enumerate(lifespan_states) if state is registered)
+                ]
         connection.on_return()
