@@ -69,9 +69,17 @@ async def hello(scope, receive, send):
     await send({"type": "http.response.body", "body": BODY})
 
 
+def plain(environ, start_response):
+    """The ceiling: a WSGI hello with no adapter, under the same gunicorn."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
+    return [BODY]
+
+
 if os.environ.get("BENCH_ADAPTER") == "a2wsgi":
     from a2wsgi import ASGIMiddleware
     application = ASGIMiddleware(hello)
+elif os.environ.get("BENCH_ADAPTER") == "ceiling":
+    application = plain
 else:
     from asgiref.wsgi import AsgiToWsgi
     application = AsgiToWsgi(hello)
