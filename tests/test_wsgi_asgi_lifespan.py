@@ -232,3 +232,85 @@ def test_shutdown_in_process_on_a_loop_thread_of_its_own(startup: str) -> None:
     expected = ["startup", "lifespan.shutdown"] if startup == "complete" else ["startup"]
     assert app.events == expected
     assert not runner.thread.is_alive()
+
+
+class ScriptedLifespan:
+    """A lifespan-only app that sends ``after_startup`` and then follows ``on_shutdown``."""
+
+    def __init__(self, after_startup: list[str], on_shutdown: str) -> None:
+        self.after_startup = after_startup
+        self.on_shutdown = on_shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "lifespan"
+        await receive()
+        for kind in self.after_startup:
+            await send({"type": kind, "message": "ignored"})
+        await receive()
+        if self.on_shutdown == "hang":
+            await asyncio.Event().wait()
+        if self.on_shutdown == "raise":
+            raise RuntimeError("broken shutdown")
+        if self.on_shutdown == "failed":
+            await send({"type": "lifespan.shutdown.failed", "message": "disk full"})
+            return
+        await send({"type": "lifespan.shutdown.complete"})
+        await send({"type": "lifespan.shutdown.complete"})  # a repeat changes nothing
+
+
+def run_session(app: Any, caplog: pytest.LogCaptureFixture, **timeouts: float) -> Any:
+    """Start and stop one lifespan session on a loop thread of its own; return its state."""
+    from asgiref._wsgi.asgi_lifespan import Lifespan
+    from asgiref._wsgi.asgi_loop import LoopThread
+
+    runner = LoopThread()
+    session = Lifespan(
+        app, "on", timeouts.get("startup", 5.0), timeouts.get("shutdown", 5.0), runner
+    )
+    runner.add_exit_callback(session.shutdown)
+    with caplog.at_level(logging.ERROR, logger="asgiref.wsgi"):
+        try:
+            return session.wait()
+        finally:
+            runner.stop()
+            assert not runner.thread.is_alive()
+
+
+@pytest.mark.parametrize(
+    ("on_shutdown", "logged"),
+    [
+        ("complete", []),
+        ("failed", ["ASGI lifespan shutdown failed: disk full"]),
+        ("hang", ["ASGI lifespan shutdown did not complete within 0.05 s"]),
+        ("raise", ["ASGI lifespan raised"]),
+    ],
+)
+def test_every_shutdown_outcome_is_logged_once_and_never_blocks_the_exit(
+    on_shutdown: str, logged: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = ScriptedLifespan(["lifespan.startup.complete"], on_shutdown)
+    assert run_session(app, caplog, shutdown=0.05) == {}
+    assert errors(caplog) == logged
+
+
+def test_the_first_startup_outcome_wins(caplog: pytest.LogCaptureFixture) -> None:
+    app = ScriptedLifespan(["lifespan.startup.complete", "lifespan.startup.failed"], "complete")
+    assert run_session(app, caplog) == {}  # the later "failed" is ignored: still ready
+    assert errors(caplog) == []
+
+
+def test_a_startup_that_completes_in_time_is_never_failed_by_its_deadline(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from asgiref._wsgi.asgi_lifespan import Lifespan
+    from asgiref._wsgi.asgi_loop import LoopThread
+
+    runner = LoopThread()
+    session = Lifespan(LifespanApp(), "on", 0.05, 5.0, runner)
+    with caplog.at_level(logging.ERROR, logger="asgiref.wsgi"):
+        assert session.wait() == {"db": "connected"}
+        threading.Event().wait(0.2)  # well past the startup deadline
+        assert session.wait() == {"db": "connected"}
+    runner.add_exit_callback(session.shutdown)
+    runner.stop()
+    assert errors(caplog) == []

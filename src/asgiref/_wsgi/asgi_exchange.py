@@ -455,5 +455,7 @@ class Exchange:
         self._loop.call_soon_threadsafe(self._closed_on_loop, reads, space)
 
     def _cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        """Cancel the task now (a ``response_timeout``).  Runs in: the loop thread."""
+        task = self.task
+        assert task is not None  # start() was scheduled before this callback (loop FIFO)
+        task.cancel()
