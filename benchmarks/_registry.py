@@ -254,7 +254,8 @@ WORKLOADS: tuple[Workload, ...] = (
     ),
     Workload(
         "e2e_a2w_hello", "e2e", "ASGI hello via AsgiToWsgi, gunicorn 1 sync worker", "request",
-        (OURS, A2WSGI, CEILING_PLAIN_WSGI), kind=Kind.SERVER, modules=("asgiref.wsgi",),
+        (OURS, A2WSGI, FLOOR_RCTS, CEILING_PLAIN_WSGI), kind=Kind.SERVER,
+        modules=("asgiref.wsgi",),
     ),
 )  # fmt: skip
 
