@@ -11,7 +11,9 @@ httpx and stops it by PID (SIGTERM to its process group: a graceful stop).  They
 * a 64 MiB chunked upload and a 64 MiB streamed response grow the worker's peak RSS by
   less than 16 MiB;
 * 20 clients that disconnect mid-download leave no thread, task or file descriptor
-  behind, and the next request works.
+  behind, and the next request works;
+* a gthread worker's concurrent requests are in the application at the same time (one
+  loop, not serialised); ``HEAD`` gets ``GET``'s headers and no body.
 """
 
 from __future__ import annotations
