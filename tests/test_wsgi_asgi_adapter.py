@@ -621,7 +621,6 @@ def test_a_second_start_is_a_value_error_that_ends_the_stream(
     assert "'http.response.start' while streaming the body" in str(cause)
 
 
-@pytest.mark.usefixtures("short_grace")
 def test_receive_after_the_client_went_away_is_a_disconnect_without_reading() -> None:
     closed = threading.Event()
     got: list[Any] = []
