@@ -69,9 +69,41 @@ async def hello(scope, receive, send):
     await send({"type": "http.response.body", "body": BODY})
 
 
+def plain(environ, start_response):
+    """The ceiling: a WSGI hello with no adapter, under the same gunicorn."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
+    return [BODY]
+
+
+def floor_app():
+    """The floor of any adapter with a loop thread: one run_coroutine_threadsafe round trip
+    of a no-op coroutine per request, then the plain WSGI hello."""
+    import asyncio
+    import threading
+
+    loop = None
+
+    async def noop():
+        return None
+
+    def app(environ, start_response):
+        nonlocal loop
+        if loop is None:  # started lazily in the worker (after gunicorn's fork)
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(noop(), loop).result()
+        return plain(environ, start_response)
+
+    return app
+
+
 if os.environ.get("BENCH_ADAPTER") == "a2wsgi":
     from a2wsgi import ASGIMiddleware
     application = ASGIMiddleware(hello)
+elif os.environ.get("BENCH_ADAPTER") == "ceiling":
+    application = plain
+elif os.environ.get("BENCH_ADAPTER") == "floor":
+    application = floor_app()
 else:
     from asgiref.wsgi import AsgiToWsgi
     application = AsgiToWsgi(hello)

@@ -20,6 +20,7 @@ __all__ = [
     "FLOOR_RCTS",
     "FLOOR_THREADING_LOCAL",
     "FLOOR_UNVALIDATED",
+    "CEILING_PLAIN_WSGI",
     "GROUPS",
     "OURS",
     "REFERENCE",
@@ -95,6 +96,8 @@ FLOOR_THREADING_LOCAL = Impl("floor_tl", "floor: threading.local", Role.FLOOR, I
 FLOOR_ONE_HOP = Impl("floor", "floor: one run_in_executor hop", Role.FLOOR, Interp.OURS)
 FLOOR_PER_CHUNK = Impl("floor_chunk", "floor: one hop per chunk", Role.FLOOR, Interp.OURS)
 FLOOR_UNVALIDATED = Impl("floor", "floor: the app unwrapped", Role.FLOOR, Interp.OURS)
+CEILING_PLAIN_WSGI = Impl("ceiling", "ceiling: plain WSGI hello", Role.FLOOR, Interp.OURS)
+"""The same gunicorn serving a WSGI hello with no adapter: the most any adapter can reach."""
 
 
 @dataclass(frozen=True)
@@ -251,7 +254,8 @@ WORKLOADS: tuple[Workload, ...] = (
     ),
     Workload(
         "e2e_a2w_hello", "e2e", "ASGI hello via AsgiToWsgi, gunicorn 1 sync worker", "request",
-        (OURS, A2WSGI), kind=Kind.SERVER, modules=("asgiref.wsgi",),
+        (OURS, A2WSGI, FLOOR_RCTS, CEILING_PLAIN_WSGI), kind=Kind.SERVER,
+        modules=("asgiref.wsgi",),
     ),
 )  # fmt: skip
 

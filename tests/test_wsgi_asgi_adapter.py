@@ -581,3 +581,137 @@ def test_concurrent_requests_share_the_loop_without_serialising() -> None:
         thread.join(WAIT)
     assert results == [b"ok"] * count
     assert len(loops) == 1
+
+
+# -- hand-off corners --------------------------------------------------------------------
+
+
+def test_a_body_sent_after_the_wsgi_call_returned_is_streamed() -> None:
+    go = threading.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200})
+        while not go.is_set():  # the WSGI call returns before any body is sent
+            await asyncio.sleep(0.001)
+        await send({"type": "http.response.body", "body": b"late"})
+
+    result, iterable = start(AsgiToWsgi(app, lifespan="off"), environ())
+    assert result.status == "200 OK"
+    go.set()
+    assert list(iterable) == [b"late"]
+    iterable.close()  # type: ignore[attr-defined]
+
+
+def test_a_second_start_is_a_value_error_that_ends_the_stream(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b"part", "more_body": True})
+        await send({"type": "http.response.start", "status": 200})
+
+    _, iterable = start(AsgiToWsgi(app, lifespan="off"), environ())
+    iterator = iter(iterable)
+    assert next(iterator) == b"part"
+    with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError) as raised:
+        next(iterator)
+    iterable.close()  # type: ignore[attr-defined]
+    cause = raised.value.__cause__
+    assert isinstance(cause, ValueError)
+    assert "'http.response.start' while streaming the body" in str(cause)
+
+
+def test_receive_after_the_client_went_away_is_a_disconnect_without_reading() -> None:
+    closed = threading.Event()
+    got: list[Any] = []
+    done = threading.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        while not closed.is_set():
+            await asyncio.sleep(0.001)
+        got.append(await receive())
+        done.set()
+
+    body = RecordingInput(b"abc")
+    env = environ("POST", body=body, CONTENT_LENGTH="3")
+    _, iterable = start(AsgiToWsgi(app, lifespan="off"), env)
+    assert next(iter(iterable)) == b"x"
+    iterable.close()  # type: ignore[attr-defined]
+    closed.set()
+    assert done.wait(WAIT)
+    assert got == [{"type": "http.disconnect"}]
+    assert body.reads == []  # the body of a gone client is never read
+
+
+def test_an_app_letting_send_fail_after_a_disconnect_is_not_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    closed = threading.Event()
+    ended = threading.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send({"type": "http.response.start", "status": 200})
+            await send({"type": "http.response.body", "body": b"x", "more_body": True})
+            while not closed.is_set():
+                await asyncio.sleep(0.001)
+            await send({"type": "http.response.body", "body": b"y", "more_body": True})
+        finally:
+            ended.set()
+
+    with caplog.at_level(logging.DEBUG, logger="asgiref.wsgi"):
+        _, iterable = start(AsgiToWsgi(app, lifespan="off"), environ())
+        assert next(iter(iterable)) == b"x"
+        iterable.close()  # type: ignore[attr-defined]
+        closed.set()
+        assert ended.wait(WAIT)
+        wait_until(lambda: app_tasks() == 0, "the task ended")
+    assert records(caplog) == []
+
+
+def test_close_wakes_a_send_that_waits_for_window_space() -> None:
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200})
+        try:
+            while True:
+                await send({"type": "http.response.body", "body": b"c", "more_body": True})
+        except ClientDisconnected as exc:
+            outcome.append(exc)
+        done.set()
+
+    _, iterable = start(AsgiToWsgi(app, lifespan="off"), environ())
+    assert next(iter(iterable)) == b"c"
+    exchange = iterable._exchange  # type: ignore[attr-defined]
+    wait_until(lambda: exchange._space is not None, "send waiting for window space")
+    iterable.close()  # type: ignore[attr-defined]
+    assert done.wait(WAIT)
+    assert "the client went away" in str(outcome[0])
+
+
+def test_disconnect_waiters_get_http_disconnect_when_the_response_completes() -> None:
+    sent = threading.Event()
+    got: list[Any] = []
+    done = threading.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        assert (await receive())["more_body"] is False
+        waiters = [asyncio.ensure_future(receive()) for _ in range(2)]  # one shared future
+        await asyncio.sleep(0)
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b"a", "more_body": True})
+        await send({"type": "http.response.body", "body": b"b"})
+        sent.set()
+        got.extend(await asyncio.gather(*waiters))
+        done.set()
+
+    _, iterable = start(AsgiToWsgi(app, lifespan="off"), environ())
+    assert next(iter(iterable)) == b"a"
+    assert sent.wait(WAIT)
+    iterable.close()  # type: ignore[attr-defined]  # before taking the queued last chunk
+    assert done.wait(WAIT)
+    assert got == [{"type": "http.disconnect"}] * 2

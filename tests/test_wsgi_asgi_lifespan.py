@@ -232,3 +232,87 @@ def test_shutdown_in_process_on_a_loop_thread_of_its_own(startup: str) -> None:
     expected = ["startup", "lifespan.shutdown"] if startup == "complete" else ["startup"]
     assert app.events == expected
     assert not runner.thread.is_alive()
+
+
+class ScriptedLifespan:
+    """A lifespan-only app that sends ``after_startup`` and then follows ``on_shutdown``."""
+
+    def __init__(self, after_startup: list[str], on_shutdown: str) -> None:
+        self.after_startup = after_startup
+        self.on_shutdown = on_shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "lifespan"
+        await receive()
+        for kind in self.after_startup:
+            await send({"type": kind, "message": "ignored"})
+        await receive()
+        if self.on_shutdown == "hang":
+            await asyncio.Event().wait()
+        if self.on_shutdown == "raise":
+            raise RuntimeError("broken shutdown")
+        if self.on_shutdown == "failed":
+            await send({"type": "lifespan.shutdown.failed", "message": "disk full"})
+            return
+        await send({"type": "lifespan.shutdown.complete"})
+        await send({"type": "lifespan.shutdown.complete"})  # a repeat changes nothing
+
+
+def run_session(app: Any, caplog: pytest.LogCaptureFixture, **timeouts: float) -> Any:
+    """Start and stop one lifespan session on a loop thread of its own; return its state."""
+    from asgiref._wsgi.asgi_lifespan import Lifespan
+    from asgiref._wsgi.asgi_loop import LoopThread
+
+    runner = LoopThread()
+    session = Lifespan(
+        app, "on", timeouts.get("startup", 5.0), timeouts.get("shutdown", 5.0), runner
+    )
+    runner.add_exit_callback(session.shutdown)
+    with caplog.at_level(logging.ERROR, logger="asgiref.wsgi"):
+        try:
+            return session.wait()
+        finally:
+            runner.stop()
+            assert not runner.thread.is_alive()
+
+
+@pytest.mark.parametrize(
+    ("on_shutdown", "logged"),
+    [
+        ("complete", []),
+        ("failed", ["ASGI lifespan shutdown failed: disk full"]),
+        ("hang", ["ASGI lifespan shutdown did not complete within 0.05 s"]),
+        ("raise", ["ASGI lifespan raised"]),
+    ],
+)
+def test_every_shutdown_outcome_is_logged_once_and_never_blocks_the_exit(
+    on_shutdown: str, logged: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = ScriptedLifespan(["lifespan.startup.complete"], on_shutdown)
+    shutdown = 0.05 if on_shutdown == "hang" else 10.0  # only "hang" may reach its timeout
+    assert run_session(app, caplog, shutdown=shutdown) == {}
+    assert errors(caplog) == logged
+
+
+def test_the_first_startup_outcome_wins(caplog: pytest.LogCaptureFixture) -> None:
+    app = ScriptedLifespan(["lifespan.startup.complete", "lifespan.startup.failed"], "complete")
+    assert run_session(app, caplog) == {}  # the later "failed" is ignored: still ready
+    assert errors(caplog) == []
+
+
+def test_a_startup_that_ends_in_time_cancels_its_deadline(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from asgiref._wsgi.asgi_lifespan import Lifespan
+    from asgiref._wsgi.asgi_loop import LoopThread
+
+    runner = LoopThread()
+    session = Lifespan(LifespanApp(), "on", 60.0, 5.0, runner)
+    runner.add_exit_callback(session.shutdown)
+    with caplog.at_level(logging.ERROR, logger="asgiref.wsgi"):
+        assert session.wait() == {"db": "connected"}
+        deadline = session._deadline
+        assert deadline is not None
+        assert deadline.cancelled()  # it can never fail the ready process later
+        runner.stop()
+    assert errors(caplog) == []

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import warnings
+from typing import Any
 
 import pytest
 
@@ -150,3 +151,79 @@ def test_a_forked_child_starts_its_own_loop_thread_and_lifespan() -> None:
     assert child["parent_thread_alive"] is False
     assert child["startups"] == [os.getpid(), pid]
     assert [os.getpid()] == CHILD_APP_EVENTS
+
+
+class CountingLock:
+    """Stands in for the start lock: counts the threads that reached it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reached = 0
+        self._count = threading.Lock()
+
+    def __enter__(self) -> CountingLock:
+        with self._count:
+            self.reached += 1
+        self.lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def race_through(lock: CountingLock, target: Any, threads: int = 2) -> None:
+    """Run ``target`` in ``threads`` threads that all pass the unlocked check first."""
+    lock.lock.acquire()
+    workers = [threading.Thread(target=target) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for _ in range(1000):
+        if lock.reached == threads:
+            break
+        threading.Event().wait(0.01)
+    lock.lock.release()
+    for worker in workers:
+        worker.join(10)
+    assert lock.reached == threads
+
+
+def test_concurrent_first_calls_start_one_loop_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = process_loop()
+    monkeypatch.setattr(_threads._process, "generation", first.generation + 1)
+    lock = CountingLock()
+    monkeypatch.setattr(asgi_loop, "_lock", lock)
+    seen: list[LoopThread] = []
+    try:
+        race_through(lock, lambda: seen.append(process_loop()))
+        assert len(seen) == 2
+        assert seen[0] is seen[1]
+    finally:
+        for runner in set(seen):
+            runner.stop()
+        monkeypatch.undo()
+        monkeypatch.setattr(asgi_loop, "_current", first)
+
+
+def test_concurrent_first_requests_start_one_lifespan_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    startups: list[int] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            startups.append(1)
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await hello()(scope, receive, send)
+
+    adapter = AsgiToWsgi(app, lifespan="on")
+    process_loop()
+    lock = CountingLock()
+    monkeypatch.setattr(asgi_loop, "_lock", lock)
+    bodies: list[bytes] = []
+    race_through(lock, lambda: bodies.append(call(adapter).body))
+    assert bodies == [b"Hello, world!"] * 2
+    assert startups == [1]

@@ -3,7 +3,9 @@
 * ``raw``: a plain ASGI app with a lifespan; routes ``/pid``, ``/upload`` (hashes the
   body as it streams in), ``/download?size=N`` (streams N bytes), ``/endless``
   (streams until the client goes away), ``/stats`` (threads, tasks, file descriptors),
-  ``/rss/reset`` and ``/rss`` (peak memory since the reset, Linux).
+  ``/rss/reset`` and ``/rss`` (peak memory since the reset, Linux),
+  ``/together?n=N`` (answers once N such requests are in the app at the same time, or
+  after 10 s with ``together: false``).
 * ``starlette``: a Starlette app whose lifespan fills state.
 * ``django``: Django's ``get_asgi_application()`` with a sync and an async view
   (settings: :mod:`e2e.asgi_wsgi_django`).
@@ -108,6 +110,25 @@ async def _endless(send: Send) -> None:
         DISCONNECTS["count"] += 1
 
 
+TOGETHER: dict[str, Any] = {"inside": 0, "event": None}
+
+
+async def _together(count: int, send: Send) -> None:
+    """Wait until ``count`` requests are inside this coroutine at once (10 s at most)."""
+    if TOGETHER["event"] is None:
+        TOGETHER["event"] = asyncio.Event()
+    event: asyncio.Event = TOGETHER["event"]
+    TOGETHER["inside"] += 1
+    if TOGETHER["inside"] >= count:
+        event.set()
+    try:
+        await asyncio.wait_for(event.wait(), 10.0)
+        together = True
+    except TimeoutError:
+        together = False
+    await _json(send, {"together": together, "thread": threading.get_ident()})
+
+
 def _stats() -> dict[str, Any]:
     current = asyncio.current_task()
     tasks = [t for t in asyncio.all_tasks() if t is not current and t not in LIFESPAN_TASKS]
@@ -135,6 +156,8 @@ async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
         await _download(int(query["size"][0]), send)
     elif path == "/endless":
         await _endless(send)
+    elif path == "/together":
+        await _together(int(query["n"][0]), send)
     elif path == "/stats":
         await _json(send, _stats())
     elif path == "/rss/reset":

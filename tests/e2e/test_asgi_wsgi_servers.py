@@ -11,11 +11,14 @@ httpx and stops it by PID (SIGTERM to its process group: a graceful stop).  They
 * a 64 MiB chunked upload and a 64 MiB streamed response grow the worker's peak RSS by
   less than 16 MiB;
 * 20 clients that disconnect mid-download leave no thread, task or file descriptor
-  behind, and the next request works.
+  behind, and the next request works;
+* a gthread worker's concurrent requests are in the application at the same time (one
+  loop, not serialised); ``HEAD`` gets ``GET``'s headers and no body.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import os
@@ -225,3 +228,26 @@ def test_20_mid_download_disconnects_leave_nothing_behind(server: str, tmp_path:
         assert after["threads"] == before["threads"]
         assert after["fds"] <= before["fds"]
         assert fresh_get(client, "/pid").json()["state"]
+
+
+@pytest.mark.timeout(120)
+def test_gthread_requests_share_the_loop_without_serialising(tmp_path: Path) -> None:
+    count = 4  # = gunicorn-gthread's --threads: all four requests are in the app at once
+    with serve("gunicorn-gthread", "raw", tmp_path, workers=1) as client:
+        fresh_get(client, "/pid")
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            futures = [pool.submit(fresh_get, client, f"/together?n={count}") for _ in range(count)]
+            answers = [future.result().json() for future in futures]
+    assert [answer["together"] for answer in answers] == [True] * count
+    assert len({answer["thread"] for answer in answers}) == 1  # one loop thread served all
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("server", SERVERS)
+def test_head_gets_the_headers_of_get_and_no_body(server: str, tmp_path: Path) -> None:
+    with serve(server, "raw", tmp_path, workers=1) as client:
+        length = len(fresh_get(client, "/pid").content)
+        response = client.head("/pid", headers={"connection": "close"})
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(length)
+    assert response.content == b""

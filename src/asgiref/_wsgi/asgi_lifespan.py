@@ -80,6 +80,7 @@ class Lifespan:
         self._events: asyncio.Queue[Message] | None = None  # loop thread only
         self._shutdown_done: asyncio.Future[None] | None = None  # loop thread only
         self._task: asyncio.Task[None] | None = None
+        self._deadline: asyncio.TimerHandle | None = None  # loop thread only
         runner.loop.call_soon_threadsafe(self._begin)
 
     def wait(self) -> dict[str, Any] | None:
@@ -114,7 +115,7 @@ class Lifespan:
             self._ended(exc)
             return
         self._task.add_done_callback(self._task_done)
-        loop.call_later(self._startup_timeout, self._timed_out)
+        self._deadline = loop.call_later(self._startup_timeout, self._timed_out)
 
     async def _receive(self) -> Message:
         assert self._events is not None
@@ -145,18 +146,20 @@ class Lifespan:
             return
         self.outcome = outcome
         self.message = message
+        if self._deadline is not None:  # the startup ended: its deadline no longer applies
+            self._deadline.cancel()
         if outcome is Outcome.FAILED:
             logger.error("%s; every request of process %d gets a 500", message, os.getpid())
         self._done.set_result(None)
 
     def _timed_out(self) -> None:
-        if self.outcome is None:
-            self._settle(
-                Outcome.FAILED,
-                f"ASGI lifespan startup did not complete within {self._startup_timeout} s",
-            )
-            if self._task is not None:
-                self._task.cancel()
+        """The startup deadline passed (it is cancelled when the startup ends first)."""
+        self._settle(
+            Outcome.FAILED,
+            f"ASGI lifespan startup did not complete within {self._startup_timeout} s",
+        )
+        assert self._task is not None  # the deadline is only set once the task exists
+        self._task.cancel()
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._ended(None if task.cancelled() else task.exception())
