@@ -8,7 +8,8 @@ and shows, with a real client:
   its error is logged on ``asgiref.wsgi`` (D1);
 * malformed response headers give a clean ``500`` and never reach the wire, under
   uvicorn (h11 and httptools), hypercorn and daphne -- checked on the raw bytes (D41);
-* a pipelined request after a body the application never read is answered (D42);
+* a pipelined request after a body the application never read is answered (D42), and
+  beyond the drain limit the response still arrives;
 * an application exception is logged with exactly one traceback (docs/wsgi.rst,
   "Errors and logging").
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from asgiref._wsgi.request_body import DRAIN_LIMIT
 from e2e.wsgi_hardening_apps import (
     BAD_HEADERS,
     CLOSE_ITEMS,
@@ -228,6 +230,29 @@ def test_D42_pipelined_request_after_an_unread_body_is_answered(
             (b"HTTP/1.1 200", NOREAD_BODY),
             (b"HTTP/1.1 200", HELLO_BODY),
         ]
+
+
+#: What a server does with the rest of a body beyond the drain limit: uvicorn and daphne
+#: read it themselves and serve the next request; hypercorn closes the connection.
+_READS_BEYOND_THE_DRAIN = {"uvicorn": True, "hypercorn": False, "daphne": True}
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("server", SERVERS)
+def test_D42_beyond_the_drain_limit_the_response_still_arrives(server: str, tmp_path: Path) -> None:
+    size = 2 * DRAIN_LIMIT
+    post = (
+        "POST /noread HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/octet-stream\r\nContent-Length: {size}\r\n\r\n"
+    ).encode() + bytes(size)
+    with serve(server, APP, tmp_path) as served:
+        responses = _responses(_exchange(served, post + _get("/hello")))
+
+    answered = [(status[:12], body) for status, _, body in responses]
+    expected = [(b"HTTP/1.1 200", NOREAD_BODY)]
+    if _READS_BEYOND_THE_DRAIN[server]:
+        expected.append((b"HTTP/1.1 200", HELLO_BODY))
+    assert answered == expected
 
 
 # -- item 9: one error, one traceback -------------------------------------------------
