@@ -320,3 +320,82 @@ async def test_D42_an_unread_body_is_drained_before_the_last_message_up_to_the_l
     await WsgiToAsgi(app)(http_scope(), big.receive, big.send)
     assert 0 < big.inbox.qsize() <= 10  # stopped after the limit; the response still ended
     assert big.bodies() == [b"ok", b""]
+
+
+@pytest.mark.asyncio
+async def test_D42_reading_wsgi_input_after_the_response_ended_raises_runtime_error() -> None:
+    kept: list[Any] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        kept.append(environ["wsgi.input"])
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    peer = await run_app(app, request(b"a", more_body=True), request(b"b"))
+    assert peer.bodies() == [b"ok", b""]
+    assert peer.inbox.empty()  # drained
+    with pytest.raises(RuntimeError, match="unread request body was discarded"):
+        kept[0].read()
+
+
+@pytest.mark.asyncio
+async def test_D42_a_paused_read_ahead_is_resumed_and_drained() -> None:
+    # The application reads a little, the pump fills the read-ahead buffer and pauses;
+    # the application answers without reading the rest: the drain resumes the pump.
+    chunk = b"x" * 65536
+    app_read = threading.Event()
+    release = threading.Event()
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        environ["wsgi.input"].read(len(chunk) + 1)  # past the first message: the pump starts
+        app_read.set()
+        release.wait(WAIT)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    total = 64
+    peer = Peer(*[request(chunk, more_body=i < total - 1) for i in range(total)])
+    task = asyncio.create_task(WsgiToAsgi(app)(http_scope(), peer.receive, peer.send))
+    assert await asyncio.to_thread(app_read.wait, WAIT)
+    for _ in range(20):  # let the pump run until it pauses
+        await asyncio.sleep(0)
+    paused_at = peer.receive_calls
+    release.set()
+    await task
+    assert paused_at < total
+    assert peer.inbox.empty()
+    assert peer.bodies() == [b"ok", b""]
+
+
+@pytest.mark.asyncio
+async def test_D42_a_client_leaving_during_the_drain_ends_it() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    peer = Peer(request(b"a", more_body=True), request(b"b", more_body=True))
+    peer.inbox.put_nowait({"type": "http.disconnect"})
+    await WsgiToAsgi(app)(http_scope(), peer.receive, peer.send)
+    # the client is gone: the last message is not sent, and the call returns
+    assert peer.bodies() == [b"ok"]
+
+
+@pytest.mark.asyncio
+async def test_D42_a_cancelled_drain_leaves_no_pending_future() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    peer = Peer(request(b"a", more_body=True))  # the rest of the body never comes
+    task = asyncio.create_task(WsgiToAsgi(app)(http_scope(), peer.receive, peer.send))
+    for _ in range(100):
+        if peer.bodies():
+            break
+        await asyncio.sleep(0.01)
+    assert peer.bodies() == [b"ok"]  # the drain waits for the body's end
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    peer.inbox.put_nowait({"type": "http.disconnect"})
+    for _ in range(10):
+        await asyncio.sleep(0)

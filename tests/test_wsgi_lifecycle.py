@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -93,6 +94,47 @@ async def test_close_error_after_a_complete_response_is_logged_not_raised(
     records = [r for r in caplog.records if r.name == "asgiref.wsgi"]
     assert len(records) == 1
     assert "close()" in records[0].getMessage()
+
+
+@pytest.mark.asyncio
+async def test_D1_a_generator_stopped_by_content_length_is_closed_after_the_response() -> None:
+    # Its close() runs the generator's cleanup (GeneratorExit at the yield), which may
+    # raise: it waits until the response is complete, and its error is only logged.
+    peer = Peer(request())
+    sent_at_cleanup: list[int] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Length", "2")])
+        try:
+            yield b"ab"
+            yield b"never requested"
+        finally:
+            sent_at_cleanup.append(len(peer.sent))
+            raise RuntimeError("cleanup failed")
+
+    await WsgiToAsgi(app)(http_scope(), peer.receive, peer.send)
+    assert peer.sent == [start(headers=[(b"content-length", b"2")]), body(b"ab"), END]
+    assert sent_at_cleanup == [3]
+
+
+@pytest.mark.asyncio
+async def test_D1_an_exhausted_generator_needs_no_wait_before_its_response_ends() -> None:
+    # close() of a generator that ran to its end does nothing and cannot raise; the
+    # adapter calls it at once (the response order is unchanged for the client).
+    generators: list[Generator[bytes, None, None]] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        def items() -> Generator[bytes, None, None]:
+            yield b"a"
+            yield b"b"
+
+        start_response("200 OK", [])
+        generators.append(items())
+        return generators[0]
+
+    peer = await run_app(app)
+    assert peer.sent == [start(), body(b"a"), body(b"b"), END]
+    assert inspect.getgeneratorstate(generators[0]) == inspect.GEN_CLOSED
 
 
 @pytest.mark.asyncio
@@ -301,3 +343,43 @@ async def test_cancellation_reaches_an_async_to_sync_call_of_the_app() -> None:
         await task
     assert await asyncio.to_thread(finished.wait, WAIT)
     assert isinstance(outcome[0], asyncio.CancelledError)
+
+
+@pytest.mark.asyncio
+async def test_a_send_error_before_the_last_message_skips_the_drain() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    peer = Peer(request(b"a", more_body=True), request(b"b"))
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            raise OSError("connection lost")
+        peer.sent.append(message)
+
+    with pytest.raises(OSError, match="connection lost"):
+        await WsgiToAsgi(app)(http_scope(), peer.receive, send)
+    assert peer.inbox.qsize() == 1  # not drained: the connection is gone anyway
+
+
+@pytest.mark.asyncio
+async def test_D1_close_may_run_while_the_last_message_is_still_being_sent() -> None:
+    # The client leaves while the server sends the last message: the worker is released
+    # and closes the iterable before that send returns; the call still ends cleanly.
+    items = Closing([b"a"])
+    peer = Peer(request())
+    original_send = peer.send
+
+    async def send(message: dict[str, Any]) -> None:
+        await original_send(message)
+        if message == END:
+            peer.inbox.put_nowait({"type": "http.disconnect"})
+            for _ in range(500):
+                if items.closed:
+                    break
+                await asyncio.sleep(0.01)
+
+    await WsgiToAsgi(returning(items))(http_scope(), peer.receive, send)
+    assert items.closed == 1
+    assert peer.sent == [start(), body(b"a"), END]

@@ -410,3 +410,20 @@ async def test_D2_a_stale_write_raises_runtime_error_naming_the_request() -> Non
     second_sent.extend(second.bodies())
     assert first.bodies() == [b"done", b""]
     assert second_sent == [b"second", b""]  # the stale data never reached another request
+
+
+@pytest.mark.asyncio
+async def test_D2_a_stale_start_response_raises_runtime_error_naming_the_request() -> None:
+    kept: list[StartResponse] = []
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        kept.append(start_response)
+        start_response("200 OK", [])
+        return [b"done"]
+
+    peer = await run_app(app, scope=http_scope(path="/kept"))
+    with pytest.raises(
+        RuntimeError, match=r"start_response\(\) called after the response to GET '/kept' ended"
+    ):
+        kept[0]("500 Error", [], (ValueError, ValueError("late"), None))
+    assert peer.bodies() == [b"done", b""]

@@ -22,7 +22,7 @@ that was sent.  Once the response is over, ``write`` and ``start_response`` rais
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
+from types import GeneratorType, TracebackType
 from typing import Any, Final
 
 from asgiref._wsgi import reporting
@@ -206,6 +206,12 @@ class Response:
         self.ended = True
         close = getattr(result, "close", None)
         link = self._link
+        if close is not None and type(result) is GeneratorType and result.gi_frame is None:
+            # An exhausted generator: its close() does nothing and cannot raise, so it
+            # is called now and the response needs no wait for the loop before it (a
+            # streamed generator response keeps the cost it had before D1's ordering).
+            close()
+            close = None
         if close is None:
             link.finish(messages, error)
             if link.state is LinkState.CANCELLED:
