@@ -54,8 +54,9 @@ class Lifespan:
         shutdown_timeout: Seconds the shutdown may take at exit.
         runner: The process loop.
 
-    Thread rules: :attr:`outcome` is written once, on the loop, before ``_done`` is
-    set; request threads read it after waiting on ``_done``.
+    Thread rules: :attr:`outcome` is written once, on the loop, after :attr:`message`
+    and the failure's log record and before ``_done`` is set; request threads read it
+    and wait on ``_done`` only while it is still ``None``.
     """
 
     def __init__(
@@ -144,12 +145,14 @@ class Lifespan:
         """Record how the startup ended (first call wins); log a failure once."""
         if self.outcome is not None:
             return
-        self.outcome = outcome
         self.message = message
         if self._deadline is not None:  # the startup ended: its deadline no longer applies
             self._deadline.cancel()
         if outcome is Outcome.FAILED:
             logger.error("%s; every request of process %d gets a 500", message, os.getpid())
+        # Last: a request thread that reads ``outcome`` without waiting on ``_done`` must
+        # find the message and the log record already there.
+        self.outcome = outcome
         self._done.set_result(None)
 
     def _timed_out(self) -> None:
