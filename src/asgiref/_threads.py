@@ -283,21 +283,25 @@ class WorkerPool:
         return self._new_worker()
 
     def release(self, worker: Worker) -> None:
-        """Give ``worker`` back: hand it a waiting job, keep it idle, or stop it.
+        """Give ``worker`` back: keep it idle, or stop it.
 
-        Runs in: any thread, usually the worker itself at the end of its last job.
+        Runs in: any thread, usually the worker itself at the end of its last job.  Only
+        for pools without ``max_workers`` (see :meth:`acquire`), which keep no backlog.
         """
+        job = self._after_job(worker)
+        assert job is None, "release() is for pools without max_workers (no backlog)"
+
+    def _after_job(self, worker: Worker) -> Job | None:
+        """Return a waiting job for ``worker``, or ``None`` once it is idle or stopping."""
         with self._lock:
-            job = self._backlog.popleft() if self._backlog else None
-            if job is None:
-                if not self._closed and len(self._idle) < self._max_idle():
-                    self._idle.append(worker)
-                    return
-                self._alive -= 1
-        if job is None:
-            worker.stop()
-        else:
-            self._run_on(worker, job)
+            if self._backlog:
+                return self._backlog.popleft()
+            if not self._closed and len(self._idle) < self._max_idle():
+                self._idle.append(worker)
+                return None
+            self._alive -= 1
+        worker.stop()
+        return None
 
     def run(self, job: Job) -> None:
         """Run ``job`` on a pool thread as soon as one is free; never blocks.
@@ -316,8 +320,19 @@ class WorkerPool:
         self._run_on(worker or self._new_worker(), job)
 
     def _run_on(self, worker: Worker, job: Job) -> None:
-        worker.submit(job)
-        worker.submit(partial(self.release, worker))
+        worker.submit(partial(self._run_jobs, worker, job))
+
+    def _run_jobs(self, worker: Worker, job: Job | None) -> None:
+        """Run ``job``, then the waiting jobs, then give ``worker`` back.
+
+        One queued item per burst of work: the worker takes the backlog's jobs directly
+        instead of queueing each one and a release behind it.
+
+        Runs in: the worker's thread.
+        """
+        while job is not None:
+            job()
+            job = self._after_job(worker)
 
     def _max_idle(self) -> int:
         return MAX_IDLE if self.max_workers is None else self.max_workers
