@@ -6,11 +6,15 @@ Nothing here creates a venv, starts a server or times anything against a bound.
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +23,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) omits the root
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks import _baseline, _report, _runner, _venv, _worker  # noqa: E402
-from benchmarks._loadgen import Tally, read_response  # noqa: E402
+from benchmarks import _baseline, _loadgen, _report, _runner, _venv, _worker  # noqa: E402
+from benchmarks._loadgen import Tally, parse_response  # noqa: E402
 from benchmarks._registry import (  # noqa: E402
     BASELINE,
     OURS,
@@ -322,7 +326,6 @@ def test_worker_reports_failing_bodies_as_errors(monkeypatch: pytest.MonkeyPatch
     assert result == {"status": "error", "detail": "RuntimeError: bad response"}
 
 
-@pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -330,14 +333,117 @@ def test_worker_reports_failing_bodies_as_errors(monkeypatch: pytest.MonkeyPatch
         (b"HTTP/1.1 500 Oops\r\nconnection: close\r\ncontent-length: 0\r\n\r\n", (500, True)),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
          b"5\r\nhello\r\n0\r\n\r\n", (200, False)),
-        (b"HTTP/1.1 204 No Content\r\n\r\n", (204, True)),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"5;ext=1\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n", (200, False)),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", (204, False)),
+        (b"HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n", (304, True)),
     ],
 )  # fmt: skip
-async def test_load_generator_reads_responses(raw: bytes, expected: tuple[int, bool]) -> None:
-    reader = asyncio.StreamReader()
-    reader.feed_data(raw)
-    reader.feed_eof()
-    assert await read_response(reader) == expected
+def test_load_generator_parses_a_response_fed_byte_by_byte(
+    raw: bytes, expected: tuple[int, bool]
+) -> None:
+    pipelined = raw + b"HTTP/1.1 200 OK\r\n"  # the start of a next response is left alone
+    for cut in range(len(raw)):
+        assert parse_response(pipelined[:cut], eof=False) is None, cut
+    assert parse_response(pipelined, eof=False) == (*expected, len(raw))
+
+
+def test_load_generator_reads_a_body_without_length_to_the_end() -> None:
+    raw = b"HTTP/1.0 200 OK\r\n\r\nall of it"
+    assert parse_response(raw, eof=False) is None
+    assert parse_response(raw, eof=True) == (200, True, len(raw))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+    ],
+)
+def test_load_generator_counts_a_connection_closed_mid_response_as_failed(raw: bytes) -> None:
+    with pytest.raises(ValueError, match=r"incomplete|closed the connection"):
+        parse_response(raw, eof=True)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"X" * (_loadgen.MAX_HEAD + 1),
+    ],
+)
+def test_load_generator_rejects_malformed_responses(raw: bytes) -> None:
+    with pytest.raises(ValueError, match=r"invalid literal|oversized"):
+        parse_response(raw, eof=False)
+
+
+class _Hello(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 hello on keep-alive; ``/close`` answers with ``Connection: close``."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "5")
+        if self.path == "/close":
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(b"hello")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # the client closing its connections at the end of a run
+
+
+@pytest.fixture
+def hello_server() -> Iterator[int]:
+    server = _QuietServer((_loadgen.HOST, 0), _Hello)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+@pytest.mark.parametrize("path", ["/", "/close"])
+def test_load_generator_drives_a_real_server(hello_server: int, path: str) -> None:
+    result = _loadgen.run(hello_server, path, 4, warmup=0.05, seconds=0.3, budget=100_000)
+    assert result["errors"] == 0
+    assert result["non2xx"] == 0
+    assert isinstance(result["ok"], int)
+    assert result["ok"] > 0
+    assert result["statuses"] == {"200": result["ok"]}
+
+
+def test_load_generator_stops_at_the_request_budget(hello_server: int) -> None:
+    result = _loadgen.run(hello_server, "/", 2, warmup=0.0, seconds=30.0, budget=50)
+    assert isinstance(result["ok"], int)
+    assert 0 < result["ok"] <= 50
+    assert result["errors"] == 0
+
+
+def test_load_generator_counts_refused_connections_as_failed() -> None:
+    with socket.socket() as sock:  # a port nobody listens on once this is closed
+        sock.bind((_loadgen.HOST, 0))
+        port = sock.getsockname()[1]
+    result = _loadgen.run(port, "/", 2, warmup=0.0, seconds=0.2, budget=1_000)
+    assert result["ok"] == 0
+    assert isinstance(result["errors"], int)
+    assert result["errors"] > 0
 
 
 def test_load_generator_counts_only_after_warmup() -> None:
@@ -346,6 +452,7 @@ def test_load_generator_counts_only_after_warmup() -> None:
     tally.record(11.0, 200)
     tally.record(12.0, 503)
     tally.record(13.0, None)
+    tally.record(20.0, 200)  # at the end of the window: not counted
     assert dict(tally.statuses) == {200: 1, 503: 1}
     assert tally.errors == 1
 
