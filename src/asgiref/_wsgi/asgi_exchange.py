@@ -102,11 +102,14 @@ class Phase(enum.Enum):
     COMPLETE = "complete"
 
 
+#: ``start_response`` status lines of the registered codes (an enum call per response
+#: costs more than the whole status check).
+_STATUS_LINES: Final = {int(code): f"{int(code)} {code.phrase}" for code in HTTPStatus}
+
+
 def _status_line(status: int) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
+    line = _STATUS_LINES.get(status)
+    return f"{status} Unknown" if line is None else line
 
 
 def _convert_start(message: Message) -> tuple[Start, bool]:
@@ -387,10 +390,9 @@ class Exchange:
 
         Runs in: the WSGI thread.
         """
-        try:
-            item = self._queue.get_nowait()
-        except queue.Empty:
+        if self._queue.empty():  # only this thread takes: not empty stays not empty
             return None
+        item = self._queue.get_nowait()
         if type(item) is Last:
             self.complete = True
             return item.body
@@ -442,11 +444,8 @@ class Exchange:
             space, self._space = self._space, None
             reads: list[Read] = []
             items = [self._peeked] if self._peeked is not None else []
-            while True:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            while not self._queue.empty():
+                items.append(self._queue.get_nowait())
         reads = [item for item in items if type(item) is Read]
         if self.complete and not reads and space is None:
             return  # the normal end: nothing waits
