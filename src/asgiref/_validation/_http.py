@@ -128,7 +128,7 @@ class HttpConnection:
         if type(body) is bytes and type(more_body) is bool:  # the common case, no calls
             length = len(body)
         else:
-            length, more_body = _messages.check_request(message, self._report)
+            length, more_body = _messages.check_body(message, self._report, _messages.REQUEST_BODY)
         self._received += length
         expected = self._request_expected
         if expected is not None and self._received > expected:
@@ -196,7 +196,7 @@ class HttpConnection:
         if type(body) is bytes and type(more_body) is bool:  # the common case, no calls
             length = len(body)
         else:
-            length, more_body = _messages.check_body(message, self._report)
+            length, more_body = _messages.check_body(message, self._report, _messages.RESPONSE_BODY)
         if not inside:
             return
         self._body_seen = True

@@ -19,13 +19,15 @@ from asgiref._validation._values import (
 )
 
 __all__ = [
+    "REQUEST_BODY",
+    "RESPONSE_BODY",
+    "BodyRules",
     "Start",
     "check_body",
     "check_close",
     "check_disconnect",
     "check_extension",
     "check_failed",
-    "check_request",
     "check_response_headers",
     "check_start",
     "check_ws_accept",
@@ -92,28 +94,31 @@ def check_start(message: Any, report: Report) -> Start:
     return message, status, content_lengths, trailers
 
 
-def check_body(message: Any, report: Report) -> tuple[int, bool]:
-    """``http.response.body``: returns the body length and ``more_body``."""
+#: The rules a body event is checked by: ``(id, text)`` for ``body``, then for
+#: ``more_body``.
+BodyRules: TypeAlias = tuple[tuple[str, str], tuple[str, str]]
+#: ``http.response.body`` (and the websocket denial body), sent by the application.
+RESPONSE_BODY: BodyRules = (
+    ("HTTP-SEND-013", "body must be bytes; encode str bodies"),
+    ("HTTP-SEND-014", "more_body must be True or False"),
+)
+#: ``http.request``, delivered by the server.
+REQUEST_BODY: BodyRules = (
+    ("HTTP-RECV-002", "http.request body must be bytes"),
+    ("HTTP-RECV-003", "http.request more_body must be True or False"),
+)
+
+
+def check_body(message: Any, report: Report, rules: BodyRules) -> tuple[int, bool]:
+    """A body event (:data:`RESPONSE_BODY` or :data:`REQUEST_BODY`): returns the body
+    length and ``more_body``."""
     body = message.get("body", b"")
     if not isinstance(body, bytes):
-        report("HTTP-SEND-013", "body must be bytes; encode str bodies", body)
+        report(*rules[0], body)
         body = b""
     more_body = message.get("more_body", False)
     if not isinstance(more_body, bool):
-        report("HTTP-SEND-014", "more_body must be True or False", more_body)
-        more_body = bool(more_body)
-    return len(body), more_body
-
-
-def check_request(message: Any, report: Report) -> tuple[int, bool]:
-    """``http.request`` as delivered by the server: returns the body length and ``more_body``."""
-    body = message.get("body", b"")
-    if not isinstance(body, bytes):
-        report("HTTP-RECV-002", "http.request body must be bytes", body)
-        body = b""
-    more_body = message.get("more_body", False)
-    if not isinstance(more_body, bool):
-        report("HTTP-RECV-003", "http.request more_body must be True or False", more_body)
+        report(*rules[1], more_body)
         more_body = bool(more_body)
     return len(body), more_body
 

@@ -23,7 +23,6 @@ _HTTP_VERSIONS = frozenset({"1.0", "1.1", "2", "3"})
 _WS_VERSIONS = frozenset({"1.1", "2"})
 _SCOPE_HEADERS = HeaderRules(shape="CONN-SCOPE-005", pseudo="CONN-SCOPE-006")
 _TLS_SCHEMES = frozenset({"https", "wss"})
-_PAIRS = frozenset({tuple, list})
 
 
 def check_scope(scope: Any, report: Report) -> tuple[Any, list[bytes]]:
@@ -156,30 +155,11 @@ def _check_connection(scope: dict[str, Any], report: Report) -> tuple[Any, list[
         report("CONN-SCOPE-004", "root_path must be a str", root_path)
     elif isinstance(path, str) and root_path and not path.startswith(root_path):
         report("CONN-SCOPE-010", "path must include root_path at its start", scope)
-    # The common shapes (exact tuple/list of str and int) skip the call to _is_address.
     client = scope.get("client")
-    if (
-        client is not None
-        and not (
-            type(client) in _PAIRS
-            and len(client) == 2
-            and type(client[0]) is str
-            and type(client[1]) is int
-        )
-        and not _is_address(client, False)
-    ):
+    if client is not None and not _is_address(client, False):
         report("CONN-SCOPE-007", "scope['client'] must be [host, port] or None", client)
     server = scope.get("server")
-    if (
-        server is not None
-        and not (
-            type(server) in _PAIRS
-            and len(server) == 2
-            and type(server[0]) is str
-            and type(server[1]) is int
-        )
-        and not _is_address(server, True)
-    ):
+    if server is not None and not _is_address(server, True):
         report("CONN-SCOPE-008", "scope['server'] must be [host, port|None] or None", server)
     scheme = scope.get("scheme", "http")
     if not isinstance(scheme, str) or not scheme:
@@ -198,6 +178,8 @@ def _is_address(value: object, port_may_be_none: bool) -> bool:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         return False
     host, port = value
+    if type(host) is str and type(port) is int:  # the common shape: no further calls
+        return True
     if port is None:
         return port_may_be_none and isinstance(host, str)
     return isinstance(host, str) and isinstance(port, int) and not isinstance(port, bool)

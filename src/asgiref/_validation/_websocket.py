@@ -131,7 +131,7 @@ class WebSocketConnection:
         if kind == _DENIAL + ".body":
             if self._state is not _DENYING:
                 self._report("WS-SEND-016", "send the denial body after its start", message)
-            _, more_body = _messages.check_body(message, report)
+            _, more_body = _messages.check_body(message, report, _messages.RESPONSE_BODY)
             if self._state is _DENYING and not more_body:
                 self._state = _DENIED
             return message
