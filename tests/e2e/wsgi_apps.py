@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -40,6 +40,10 @@ __all__ = [
     "STREAM_CHUNK",
     "EndlessStream",
     "application",
+    "dispatch",
+    "query",
+    "respond",
+    "respond_json",
     "wsgi_application",
 ]
 
@@ -74,7 +78,7 @@ class _SharedState:
 _state = _SharedState()
 
 
-def _respond(
+def respond(
     start_response: StartResponse,
     body: bytes,
     *,
@@ -86,12 +90,12 @@ def _respond(
     return [body]
 
 
-def _respond_json(start_response: StartResponse, data: object) -> list[bytes]:
+def respond_json(start_response: StartResponse, data: object) -> list[bytes]:
     """Start a JSON response holding ``data``."""
-    return _respond(start_response, json.dumps(data).encode(), content_type="application/json")
+    return respond(start_response, json.dumps(data).encode(), content_type="application/json")
 
 
-def _query(environ: WSGIEnvironment, name: str) -> str:
+def query(environ: WSGIEnvironment, name: str) -> str:
     """Return the first value of query parameter ``name``, or ``""``."""
     values = parse_qs(str(environ.get("QUERY_STRING", ""))).get(name, [""])
     return values[0]
@@ -104,14 +108,14 @@ def _hello(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[
     """
     with _state.lock:
         _state.remote_ports.add(str(environ.get("REMOTE_PORT", "")))
-    return _respond(start_response, HELLO_BODY)
+    return respond(start_response, HELLO_BODY)
 
 
 def _ports(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """Report the distinct ``REMOTE_PORT`` values that ``/hello`` has seen."""
     with _state.lock:
         ports = sorted(_state.remote_ports)
-    return _respond_json(start_response, {"ports": ports})
+    return respond_json(start_response, {"ports": ports})
 
 
 def _echo(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -126,7 +130,7 @@ def _echo(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[b
     while block := stream.read(_READ_BLOCK):
         digest.update(block)
         length += len(block)
-    return _respond_json(start_response, {"length": length, "sha256": digest.hexdigest()})
+    return respond_json(start_response, {"length": length, "sha256": digest.hexdigest()})
 
 
 def _upload(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -138,7 +142,7 @@ def _upload(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable
     """
     record: dict[str, object] = {"state": "reading", "length": 0}
     with _state.lock:
-        _state.uploads[_query(environ, "id")] = record
+        _state.uploads[query(environ, "id")] = record
     stream = environ["wsgi.input"]
     length = 0
     try:
@@ -149,17 +153,17 @@ def _upload(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable
     except Exception as exc:
         with _state.lock:
             record.update(state="error", error=type(exc).__name__, oserror=isinstance(exc, OSError))
-        return _respond(start_response, b"body unreadable\n", status="400 Bad Request")
+        return respond(start_response, b"body unreadable\n", status="400 Bad Request")
     with _state.lock:
         record.update(state="complete", length=length)
-    return _respond_json(start_response, {"length": length})
+    return respond_json(start_response, {"length": length})
 
 
 def _uploads(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """Report the records of ``/upload``."""
     with _state.lock:
         data = {key: dict(record) for key, record in _state.uploads.items()}
-    return _respond_json(start_response, data)
+    return respond_json(start_response, data)
 
 
 class EndlessStream:
@@ -197,7 +201,7 @@ class EndlessStream:
 
 def _stream(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """Start an endless streaming response, without Content-Length."""
-    stream_id = _query(environ, "id")
+    stream_id = query(environ, "id")
     with _state.lock:
         _state.streams_started.append(stream_id)
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
@@ -208,12 +212,12 @@ def _closed(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable
     """Report which streams started and how often each one's ``close()`` ran."""
     with _state.lock:
         data = {"started": list(_state.streams_started), "closed": dict(_state.close_calls)}
-    return _respond_json(start_response, data)
+    return respond_json(start_response, data)
 
 
 def _threads(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """Report the number of live Python threads in the server process."""
-    return _respond_json(start_response, {"threads": threading.active_count()})
+    return respond_json(start_response, {"threads": threading.active_count()})
 
 
 def _barrier(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -225,8 +229,8 @@ def _barrier(environ: WSGIEnvironment, start_response: StartResponse) -> Iterabl
     try:
         _state.barrier.wait()
     except threading.BrokenBarrierError:
-        return _respond(start_response, b"barrier broken\n", status="503 Service Unavailable")
-    return _respond(start_response, b"all parties arrived\n")
+        return respond(start_response, b"barrier broken\n", status="503 Service Unavailable")
+    return respond(start_response, b"all parties arrived\n")
 
 
 _ROUTES: dict[str, WSGIApplication] = {
@@ -242,13 +246,22 @@ _ROUTES: dict[str, WSGIApplication] = {
 }
 
 
-def wsgi_application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    """Dispatch on ``PATH_INFO`` to the endpoints of this module (404 otherwise)."""
-    endpoint = _ROUTES.get(environ.get("PATH_INFO", ""))
-    if endpoint is None:
-        return _respond(start_response, b"not found\n", status="404 Not Found")
-    return endpoint(environ, start_response)
+def dispatch(routes: Mapping[str, WSGIApplication]) -> WSGIApplication:
+    """Return a WSGI application dispatching on ``PATH_INFO`` to ``routes`` (404 otherwise)."""
 
+    def wsgi_application(
+        environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        endpoint = routes.get(environ.get("PATH_INFO", ""))
+        if endpoint is None:
+            return respond(start_response, b"not found\n", status="404 Not Found")
+        return endpoint(environ, start_response)
+
+    return wsgi_application
+
+
+wsgi_application = dispatch(_ROUTES)
+"""The endpoints of this module as one WSGI application."""
 
 application = WsgiToAsgi(wsgi_application)
 """The ASGI application that the servers import: :func:`wsgi_application` behind the adapter."""

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from asgiref.wsgi import WsgiToAsgi
+from e2e.wsgi_apps import HELLO_BODY, dispatch, query, respond, respond_json
 
 __all__ = [
     "BAD_HEADERS",
@@ -37,7 +37,6 @@ __all__ = [
     "close_item",
 ]
 
-HELLO_BODY = b"Hello, world!\n"
 NOREAD_BODY = b"answered without reading the body\n"
 CLOSE_ITEMS = 32
 LATIN1_VALUE = "café"
@@ -77,15 +76,6 @@ class _Shared:
 _shared = _Shared()
 
 
-def _query(environ: WSGIEnvironment, name: str) -> str:
-    return parse_qs(str(environ.get("QUERY_STRING", ""))).get(name, [""])[0]
-
-
-def _respond(start_response: StartResponse, body: bytes, status: str = "200 OK") -> list[bytes]:
-    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-    return [body]
-
-
 class _RaisingClose:
     """A streamed body whose ``close()`` records its thread, then raises ``RuntimeError``."""
 
@@ -103,7 +93,7 @@ class _RaisingClose:
 
 
 def _closeraise(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    stream_id = _query(environ, "id")
+    stream_id = query(environ, "id")
     with _shared.lock:
         _shared.app_threads[stream_id] = threading.get_ident()
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
@@ -111,19 +101,20 @@ def _closeraise(environ: WSGIEnvironment, start_response: StartResponse) -> Iter
 
 
 def _closeinfo(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    stream_id = _query(environ, "id")
+    stream_id = query(environ, "id")
     with _shared.lock:
         threads = list(_shared.close_threads.get(stream_id, []))
         app_thread = _shared.app_threads.get(stream_id)
     same = all(thread == app_thread for thread in threads)
     not_main = all(thread != threading.main_thread().ident for thread in threads)
-    body = f'{{"calls": {len(threads)}, "same_thread": {str(same).lower()}, '
-    body += f'"off_main_thread": {str(not_main).lower()}}}'
-    return _respond(start_response, body.encode())
+    return respond_json(
+        start_response,
+        {"calls": len(threads), "same_thread": same, "off_main_thread": not_main},
+    )
 
 
 def _bad(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    headers = [("Content-Type", "text/plain"), *BAD_HEADERS[_query(environ, "case")]]
+    headers = [("Content-Type", "text/plain"), *BAD_HEADERS[query(environ, "case")]]
     start_response("200 OK", headers)
     return [b"never sent\n"]
 
@@ -134,15 +125,15 @@ def _latin1(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable
 
 
 def _noread(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    return _respond(start_response, NOREAD_BODY)
+    return respond(start_response, NOREAD_BODY)
 
 
 def _hello(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    return _respond(start_response, HELLO_BODY)
+    return respond(start_response, HELLO_BODY)
 
 
 def _boom(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    raise ValueError(f"boom {_query(environ, 'id')}")
+    raise ValueError(f"boom {query(environ, 'id')}")
 
 
 _ROUTES: dict[str, WSGIApplication] = {
@@ -156,13 +147,8 @@ _ROUTES: dict[str, WSGIApplication] = {
 }
 
 
-def wsgi_application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    """Dispatch on ``PATH_INFO`` (404 otherwise)."""
-    endpoint = _ROUTES.get(environ.get("PATH_INFO", ""))
-    if endpoint is None:
-        return _respond(start_response, b"not found\n", "404 Not Found")
-    return endpoint(environ, start_response)
-
+wsgi_application = dispatch(_ROUTES)
+"""The endpoints of this module as one WSGI application."""
 
 application = WsgiToAsgi(wsgi_application)
 """The ASGI application the servers import."""
