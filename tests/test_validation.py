@@ -99,19 +99,18 @@ async def test_broken_server_raises_its_rule(case: ServerCase) -> None:
     assert info.value.rule == case.rule, str(info.value)
 
 
+async def _serve_collecting(case: ServerCase) -> Collector:
+    """Run ``case``'s server side against its scripted app; return what was reported."""
+    collector = Collector()
+    app = script_app(case.script, serve_lifespan=case.lifespan is not None)
+    await run_case(validate(app, on_violation=collector), case.scope, case.inputs, case.lifespan)
+    return collector
+
+
 @pytest.mark.parametrize("case", BAD_SERVERS, ids=lambda case: case.rule)
 @pytest.mark.asyncio
 async def test_broken_server_reported_to_a_callable(case: ServerCase) -> None:
-    collector = Collector()
-    await run_case(
-        validate(
-            script_app(case.script, serve_lifespan=case.lifespan is not None),
-            on_violation=collector,
-        ),
-        case.scope,
-        case.inputs,
-        case.lifespan,
-    )
+    collector = await _serve_collecting(case)
     assert collector.rules[0] == case.rule
 
 
@@ -130,16 +129,7 @@ async def test_well_formed_app_passes_verbatim(case: AppCase) -> None:
 @pytest.mark.parametrize("case", GOOD_SERVERS)
 @pytest.mark.asyncio
 async def test_well_formed_server_passes(case: ServerCase) -> None:
-    collector = Collector()
-    await run_case(
-        validate(
-            script_app(case.script, serve_lifespan=case.lifespan is not None),
-            on_violation=collector,
-        ),
-        case.scope,
-        case.inputs,
-        case.lifespan,
-    )
+    collector = await _serve_collecting(case)
     assert collector.rules == []
 
 
